@@ -1,0 +1,113 @@
+"""Configuration classes; every setting can be overridden by a ``SIPAS_*`` environment variable."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key"
+
+
+def _env(name: str, default: object) -> object:
+    """Read ``SIPAS_<name>`` and convert it to the type of ``default``."""
+    raw = os.environ.get(f"SIPAS_{name}")
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+class Config:
+    """Defaults for a local installation: SQLite under ``instance/``."""
+
+    ENV_NAME = "default"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'sipas.db'}"
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    WTF_CSRF_TIME_LIMIT = 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    DOSSIER_HASH_KEY = ""
+    KIOSK_IDLE_SECONDS = 90
+    KIOSK_THANKS_SECONDS = 6
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_COUNTER = "120 per minute"
+    RATELIMIT_CLIENT = "60 per minute"
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_SECONDS = 300
+
+    _OVERRIDABLE = (
+        "SECRET_KEY", "PUBLIC_BASE_URL", "DOSSIER_HASH_KEY", "KIOSK_IDLE_SECONDS",
+        "KIOSK_THANKS_SECONDS", "RATELIMIT_ENABLED", "RATELIMIT_STORAGE_URI", "RATELIMIT_COUNTER",
+        "RATELIMIT_CLIENT", "SESSION_COOKIE_SECURE", "LOGIN_MAX_FAILURES", "LOGIN_LOCK_SECONDS",
+        "BABEL_DEFAULT_LOCALE", "WTF_CSRF_TIME_LIMIT",
+    )
+
+    @classmethod
+    def as_dict(cls) -> dict:
+        """The settings of this class with ``SIPAS_*`` environment overrides applied."""
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        for name in cls._OVERRIDABLE:
+            settings[name] = _env(name, settings[name])
+        settings["SQLALCHEMY_DATABASE_URI"] = os.environ.get(
+            "SIPAS_DATABASE_URL", settings["SQLALCHEMY_DATABASE_URI"])
+        return settings
+
+
+class TestingConfig(Config):
+    """Isolated settings for the test suite; the database comes from the test fixture."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key"
+    DOSSIER_HASH_KEY = "testing-dossier-key"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = False
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies and a real secret key are mandatory."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def as_dict(cls) -> dict:
+        settings = super().as_dict()
+        key = settings["SECRET_KEY"]
+        if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "Refusing to start in production: set SIPAS_SECRET_KEY to a random value of at "
+                "least 32 characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if not settings["DOSSIER_HASH_KEY"]:
+            settings["DOSSIER_HASH_KEY"] = key
+        return settings
+
+
+CONFIGS = {"default": Config, "testing": TestingConfig, "production": ProductionConfig}
+
+
+def load_config(name: str | None = None) -> dict:
+    """The settings of the named configuration (``SIPAS_CONFIG``, else default)."""
+    name = name or os.environ.get("SIPAS_CONFIG", "default")
+    if name not in CONFIGS:
+        raise RuntimeError(f"Unknown SIPAS_CONFIG {name!r}: use one of {', '.join(CONFIGS)}.")
+    settings = CONFIGS[name].as_dict()
+    if not settings.get("DOSSIER_HASH_KEY"):
+        settings["DOSSIER_HASH_KEY"] = settings["SECRET_KEY"]
+    return settings

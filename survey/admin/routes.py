@@ -1,0 +1,2 @@
+"""Views of the admin blueprint."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the api blueprint."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Views of the auth blueprint."""
+from . import access, bp  # noqa: F401

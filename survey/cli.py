@@ -1,0 +1,167 @@
+"""``flask --app survey sipas …``: set-up, demo data, counters, export, totals, users."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy.exc import OperationalError
+
+from . import catalog, demo, periods, queries
+from .extensions import db
+from .models import Counter
+
+
+def fail(message: str) -> None:
+    """Stop the command with one clear line on stderr and exit status 1."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group("sipas")
+def sipas_cli() -> None:
+    """SIPAS administration commands."""
+
+
+@sipas_cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Apply the migrations and load the shipped questionnaires."""
+    try:
+        upgrade()
+        added = catalog.load_shipped_questionnaires(db.session)
+        db.session.commit()
+    except OperationalError as exc:
+        fail(f"database unreachable ({exc.orig})")
+    except (catalog.CatalogError, ValueError) as exc:
+        db.session.rollback()
+        fail(str(exc))
+    click.echo("Database is up to date; questionnaires: "
+               + (", ".join(added) if added else "nothing new"))
+
+
+@sipas_cli.command("demo")
+@click.option("--responses", default=6000, show_default=True, help="Synthetic responses.")
+@with_appcontext
+def demo_command(responses: int) -> None:
+    """Load the demo province (only into an empty database)."""
+    if demo.is_loaded(db.session):
+        click.echo("The database already has agencies: demo not loaded, nothing changed.")
+        return
+    try:
+        made = demo.load(db.session, responses=responses)
+        db.session.commit()
+    except RuntimeError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    click.echo("Demo province loaded: " + ", ".join(f"{v} {k}" for k, v in made.items()))
+
+
+def counter_rows() -> list[dict]:
+    """Counters with their kiosk and QR URLs."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    rows = []
+    for counter in db.session.scalars(db.select(Counter).order_by(Counter.code)):
+        rows.append({
+            "code": counter.code, "token": counter.token, "agency": counter.agency.code,
+            "agency_name": counter.agency.name, "counter": counter.name,
+            "service_areas": [a.code for a in counter.service_areas], "active": counter.active,
+            "kiosk_url": f"{base}/kiosk/{counter.token}", "qr_url": f"{base}/q/{counter.token}",
+        })
+    return rows
+
+
+@sipas_cli.command("counters")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@with_appcontext
+def counters_command(fmt: str) -> None:
+    """List counters with their tokens, kiosk and QR URLs."""
+    rows = counter_rows()
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['code']:<14} {row['agency_name']} – {row['counter']} "
+                   f"[{', '.join(row['service_areas'])}]\n    kiosk: {row['kiosk_url']}\n"
+                   f"    QR:    {row['qr_url']}")
+
+
+@sipas_cli.command("export")
+@click.option("--period", default=None, help="YYYY, YYYY-Qn, YYYY-MM or a date range.")
+@click.option("--questionnaire", default="sipas", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File to write (default: standard output).")
+@with_appcontext
+def export_command(period: str | None, questionnaire: str, out: str | None) -> None:
+    """Export valid responses as CSV for ``python -m analysis sipas``."""
+    try:
+        if period:
+            periods.parse(period)
+        frame = queries.export_frame(db.session, questionnaire, period)
+    except (periods.PeriodError, LookupError) as exc:
+        fail(str(exc))
+    text = frame.to_csv(index=False, float_format="%.17g")
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"{len(frame)} responses written to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@sipas_cli.command("import-totals")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_totals_command(path: str) -> None:
+    """Import population totals (period, agency, service_area, dossiers) from CSV."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text")
+    report = catalog.import_totals(db.session, text)
+    if report.problems:
+        db.session.rollback()
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+        fail(f"{path}: {len(report.problems)} problem(s); nothing imported")
+    db.session.commit()
+    click.echo(f"Imported {report.imported} new and {report.updated} changed totals.")
+
+
+@sipas_cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "analyst", "agency_viewer"]), required=True)
+@click.option("--agency", "agency_code", default=None, help="Agency code (agency viewers).")
+@click.password_option(envvar="SIPAS_NEW_USER_PASSWORD")
+@with_appcontext
+def create_user_command(username: str, role: str, agency_code: str | None,
+                        password: str) -> None:
+    """Create a workspace user (the password is asked for, or read from the environment)."""
+    try:
+        catalog.create_user(db.session, username, password, role, agency_code)
+    except catalog.CatalogError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    click.echo(f"User {username} ({role}) created.")
+
+
+@sipas_cli.command("welcome")
+@click.option("--limit", default=3, show_default=True, help="Counters to show.")
+@with_appcontext
+def welcome_command(limit: int) -> None:
+    """Print the URLs a person needs next: staff sign-in and a few counters."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    click.echo(f"\nSIPAS is starting at {base}/")
+    click.echo(f"  Staff sign-in:  {base}/auth/login")
+    if demo.is_loaded(db.session):
+        for username, password, role, _agency in demo.DEMO_USERS:
+            click.echo(f"    {role:<14} user {username!r}, password {password!r}")
+    for row in counter_rows()[:limit]:
+        click.echo(f"  {row['agency_name']} – {row['counter']}:")
+        click.echo(f"    kiosk (tablet): {row['kiosk_url']}")
+        click.echo(f"    QR (phone):     {row['qr_url']}")
+    click.echo("  All counters:   flask --app survey sipas counters\n")

@@ -1,0 +1,6 @@
+"""errors blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("errors", __name__)
+
+from . import routes  # noqa: E402,F401

@@ -1,0 +1,6 @@
+"""kiosk blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("kiosk", __name__)
+
+from . import routes  # noqa: E402,F401

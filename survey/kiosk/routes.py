@@ -1,0 +1,2 @@
+"""Views of the kiosk blueprint."""
+from . import bp  # noqa: F401

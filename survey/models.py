@@ -1,0 +1,272 @@
+"""The domain model: agencies, counters, questionnaires, responses, totals, users, audit."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+CHANNELS = ("kiosk", "qr", "import")
+STATUSES = ("valid", "flagged", "excluded")
+ROLES = ("admin", "analyst", "agency_viewer")
+AGENCY_LEVELS = (1, 2, 3)  # 1 tỉnh/sở, 2 huyện, 3 xã
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+counter_service_areas = sa.Table(
+    "counter_service_areas",
+    db.metadata,
+    sa.Column("counter_id", sa.ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("service_area_id", sa.ForeignKey("service_areas.id"), primary_key=True),
+)
+
+
+class Agency(db.Model):
+    """A state body (Sở, UBND huyện, UBND xã) in the province's tree."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (sa.CheckConstraint("level BETWEEN 1 AND 3", name="level_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    level: Mapped[int] = mapped_column(sa.SmallInteger)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    parent: Mapped[Agency | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Agency]] = relationship(back_populates="parent")
+    counters: Mapped[list[Counter]] = relationship(back_populates="agency")
+
+    def subtree_ids(self) -> list[int]:
+        """Ids of this agency and all its descendants."""
+        ids, todo = [], [self]
+        while todo:
+            node = todo.pop()
+            ids.append(node.id)
+            todo.extend(node.children)
+        return ids
+
+
+class ServiceArea(db.Model):
+    """A field of administrative procedures (lĩnh vực): land, civil status, construction…"""
+
+    __tablename__ = "service_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name_vi: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str] = mapped_column(sa.String(200))
+
+
+class Procedure(db.Model):
+    """An administrative procedure (thủ tục hành chính) with its national code."""
+
+    __tablename__ = "procedures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    service_area_id: Mapped[int] = mapped_column(sa.ForeignKey("service_areas.id"), index=True)
+
+    service_area: Mapped[ServiceArea] = relationship()
+
+
+class Counter(db.Model):
+    """A one-stop counter (quầy một cửa) of an agency, reached by its unguessable token."""
+
+    __tablename__ = "counters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_response_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    agency: Mapped[Agency] = relationship(back_populates="counters")
+    service_areas: Mapped[list[ServiceArea]] = relationship(
+        secondary=counter_service_areas, order_by=ServiceArea.code)
+
+
+class RetiredToken(db.Model):
+    """A counter token that was rotated away: its URLs show a friendly page."""
+
+    __tablename__ = "retired_tokens"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"), index=True)
+    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Questionnaire(db.Model):
+    """One published version of a questionnaire; its definition never changes once stored."""
+
+    __tablename__ = "questionnaires"
+    __table_args__ = (sa.UniqueConstraint("code", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), index=True)
+    version: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(sa.String(300))
+    definition: Mapped[dict] = mapped_column(sa.JSON)
+    checksum: Mapped[str] = mapped_column(sa.String(64))
+    published_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Response(db.Model):
+    """One citizen's submitted questionnaire; never deleted, only flagged or excluded."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.UniqueConstraint("questionnaire_code", "dossier_hash"),
+        sa.CheckConstraint("channel IN ('kiosk', 'qr', 'import')", name="channel_known"),
+        sa.CheckConstraint("status IN ('valid', 'flagged', 'excluded')", name="status_known"),
+        sa.Index("ix_responses_agency_date", "agency_id", "survey_date"),
+        sa.Index("ix_responses_area_date", "service_area_id", "survey_date"),
+        sa.Index("ix_responses_counter_date", "counter_id", "survey_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True)
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"), index=True)
+    questionnaire_code: Mapped[str] = mapped_column(sa.String(32))
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    service_area_id: Mapped[int] = mapped_column(sa.ForeignKey("service_areas.id"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    survey_date: Mapped[date] = mapped_column(sa.Date, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    duration_seconds: Mapped[float | None] = mapped_column(sa.Float)
+    dossier_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    client_id: Mapped[str | None] = mapped_column(sa.String(64))
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    status: Mapped[str] = mapped_column(sa.String(16), default="valid", index=True)
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    gender: Mapped[str | None] = mapped_column(sa.String(32))
+    age_band: Mapped[str | None] = mapped_column(sa.String(32))
+    occupation: Mapped[str | None] = mapped_column(sa.String(32))
+    education: Mapped[str | None] = mapped_column(sa.String(32))
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(32))
+
+    questionnaire: Mapped[Questionnaire] = relationship()
+    counter: Mapped[Counter] = relationship()
+    agency: Mapped[Agency] = relationship()
+    service_area: Mapped[ServiceArea] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="save-update, merge")
+    flags: Mapped[list[ResponseFlag]] = relationship(back_populates="response")
+
+
+class Answer(db.Model):
+    """The value a response gave one item; an unanswered item has no row."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.CheckConstraint("value BETWEEN 1 AND 5", name="value_range"),)
+
+    response_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("responses.id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(sa.SmallInteger)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class ResponseFlag(db.Model):
+    """A data-quality observation on a response (automatic or by hand)."""
+
+    __tablename__ = "response_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[str | None] = mapped_column(sa.Text)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="flags")
+
+
+class PopulationTotal(db.Model):
+    """Dossiers handled by an agency in a service area in a period: the weighting target."""
+
+    __tablename__ = "population_totals"
+    __table_args__ = (
+        sa.UniqueConstraint("period", "agency_id", "service_area_id"),
+        sa.CheckConstraint("dossiers >= 0", name="dossiers_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(sa.String(16), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    service_area_id: Mapped[int] = mapped_column(sa.ForeignKey("service_areas.id"))
+    dossiers: Mapped[int] = mapped_column()
+
+    agency: Mapped[Agency] = relationship()
+    service_area: Mapped[ServiceArea] = relationship()
+
+
+class User(UserMixin, db.Model):
+    """A workspace user; agency viewers see only their agency's subtree."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'analyst', 'agency_viewer')", name="role_known"),
+        sa.CheckConstraint("role <> 'agency_viewer' OR agency_id IS NOT NULL",
+                           name="viewer_has_agency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password``."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class AuditEvent(db.Model):
+    """Who changed what in the workspace, with the values before and after."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(64))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[str | None] = mapped_column(sa.String(64))
+    before: Mapped[dict | None] = mapped_column(sa.JSON)
+    after: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    user: Mapped[User | None] = relationship()

@@ -1,0 +1,2 @@
+"""Views of the public blueprint."""
+from . import bp  # noqa: F401

@@ -1,0 +1,120 @@
+"""Reads: the one place that turns stored rows into DataFrames for ``analysis``."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from . import periods
+from . import questionnaires as qdefs
+from .models import Agency, Answer, Counter, PopulationTotal, Questionnaire, Response, ServiceArea
+
+FRAME_KEYS = ["response_id", "period", "agency", "counter", "service_area", "channel", "weight"]
+
+
+def latest_questionnaire(session: Session, code: str) -> Questionnaire | None:
+    """The newest published version of questionnaire ``code``."""
+    return session.scalars(
+        sa.select(Questionnaire).where(Questionnaire.code == code)
+        .order_by(Questionnaire.version.desc()).limit(1)).first()
+
+
+def totals_for(session: Session, period: periods.Period) -> dict[tuple[int, int], int]:
+    """Dossiers per (agency id, service area id) in ``period``.
+
+    A total recorded for the period itself wins; otherwise the totals of the periods it
+    contains (the quarters of a year, the months of a quarter) are added up.
+    """
+    exact: dict[tuple[int, int], int] = {}
+    summed: dict[tuple[int, int], int] = defaultdict(int)
+    for row in session.execute(sa.select(PopulationTotal.period, PopulationTotal.agency_id,
+                                         PopulationTotal.service_area_id,
+                                         PopulationTotal.dossiers)):
+        key = (row.agency_id, row.service_area_id)
+        if row.period == period.label:
+            exact[key] = row.dossiers
+        elif periods.is_valid(row.period) and period.contains(periods.parse(row.period)):
+            summed[key] += row.dossiers
+    return {**summed, **exact}
+
+
+def _answers_pivot(codes: Iterable[str]) -> list:
+    return [sa.func.max(sa.case((Answer.item_code == code, Answer.value))).label(code)
+            for code in codes]
+
+
+def responses_frame(
+    session: Session,
+    questionnaire_code: str = "sipas",
+    period: str | None = None,
+    agency_ids: list[int] | None = None,
+    statuses: tuple[str, ...] = ("valid",),
+) -> pd.DataFrame:
+    """One row per response with design columns, weight and one column per criterion.
+
+    ``weight`` = dossiers of the respondent's (period, agency, service area) cell ÷ responses
+    of that cell in the frame, 1 where no total is known. Without ``period`` each response
+    falls in the cell of its quarter.
+    """
+    questionnaire = latest_questionnaire(session, questionnaire_code)
+    if questionnaire is None:
+        raise LookupError(f"questionnaire {questionnaire_code!r} is not loaded")
+    codes = qdefs.criterion_codes(questionnaire.definition)
+    query = (
+        sa.select(Response.uuid.label("response_id"), Response.survey_date,
+                  Agency.code.label("agency"), Counter.code.label("counter"),
+                  ServiceArea.code.label("service_area"), Response.channel,
+                  Response.agency_id, Response.service_area_id, *_answers_pivot(codes))
+        .join(Agency, Agency.id == Response.agency_id)
+        .join(Counter, Counter.id == Response.counter_id)
+        .join(ServiceArea, ServiceArea.id == Response.service_area_id)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.questionnaire_code == questionnaire_code,
+               Response.status.in_(statuses))
+        .group_by(Response.id, Response.uuid, Response.survey_date, Agency.code, Counter.code,
+                  ServiceArea.code, Response.channel, Response.agency_id,
+                  Response.service_area_id)
+        .order_by(Response.id)
+    )
+    chosen = periods.parse(period) if period else None
+    if chosen:
+        query = query.where(Response.survey_date >= chosen.start,
+                            Response.survey_date < chosen.end)
+    if agency_ids is not None:
+        query = query.where(Response.agency_id.in_(agency_ids))
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["response_id", "survey_date", "agency", "counter",
+                                        "service_area", "channel", "agency_id",
+                                        "service_area_id", *codes])
+    frame["response_id"] = frame["response_id"].astype(str)
+    frame[codes] = frame[codes].astype("float64")
+    if chosen:
+        frame["period"] = chosen.label
+    else:
+        frame["period"] = [periods.quarter_of(d) for d in frame["survey_date"]]
+    frame["weight"] = _cell_weights(session, frame)
+    return frame[FRAME_KEYS + ["survey_date", "agency_id", "service_area_id"] + codes]
+
+
+def _cell_weights(session: Session, frame: pd.DataFrame) -> np.ndarray:
+    if frame.empty:
+        return np.ones(0)
+    cells = ["period", "agency_id", "service_area_id"]
+    counts = frame.groupby(cells)["response_id"].transform("size").to_numpy()
+    totals = {label: totals_for(session, periods.parse(label))
+              for label in frame["period"].unique()}
+    known = np.array([totals[p].get((a, s), np.nan) for p, a, s in
+                      frame[cells].itertuples(index=False)], dtype=float)
+    return np.where(np.isnan(known), 1.0, known / counts)
+
+
+def export_frame(session: Session, questionnaire_code: str = "sipas",
+                 period: str | None = None) -> pd.DataFrame:
+    """The export format read by ``python -m analysis sipas``: keys, weight, criteria."""
+    frame = responses_frame(session, questionnaire_code, period)
+    questionnaire = latest_questionnaire(session, questionnaire_code)
+    return frame[FRAME_KEYS + qdefs.criterion_codes(questionnaire.definition)]

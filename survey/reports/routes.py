@@ -1,0 +1,2 @@
+"""Views of the reports blueprint."""
+from . import bp  # noqa: F401
