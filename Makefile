@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 translations: $(STAMP)
 	@for d in survey/translations/*/; do \
 	  if ls $$d*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	    $(VENV)/bin/pybabel compile -q -f -d $$d || exit 1; fi; done
+	    $(VENV)/bin/pybabel -q compile -f -d $$d || exit 1; fi; done
 
 run: install
 	$(FLASK) sipas init

@@ -121,3 +121,33 @@ def province(app) -> Province:
             agency_ids={a.code: a.id for a in (root, district, commune)},
             area_ids={code: a.id for code, a in areas.items()},
             tokens={code: c.token for code, c in counters.items()})
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a workspace user: ``make_user("analyst")`` or ``make_user("agency_viewer", "H-AN")``."""
+    from survey.catalog import create_user
+
+    def make(role: str, agency_code: str | None = None, username: str | None = None,
+             password: str = "correct-horse-battery") -> int:
+        with app.app_context():
+            user = create_user(db.session, username or f"{role}-{agency_code or 'all'}",
+                               password, role, agency_code)
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Sign ``client`` in as a new user of ``role`` (without going through the login form)."""
+
+    def sign_in(role: str, agency_code: str | None = None) -> int:
+        user_id = make_user(role, agency_code)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+            session["_fresh"] = True
+        return user_id
+
+    return sign_in
