@@ -22,7 +22,17 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-@click.group("sipas")
+class SipasGroup(click.Group):
+    """A command group that turns an unreachable database into one clear line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OperationalError as exc:
+            fail(f"database unreachable: {str(exc.orig).strip().splitlines()[0]}")
+
+
+@click.group("sipas", cls=SipasGroup)
 def sipas_cli() -> None:
     """SIPAS administration commands."""
 
@@ -35,8 +45,6 @@ def init_command() -> None:
         upgrade()
         added = catalog.load_shipped_questionnaires(db.session)
         db.session.commit()
-    except OperationalError as exc:
-        fail(f"database unreachable ({exc.orig})")
     except (catalog.CatalogError, ValueError) as exc:
         db.session.rollback()
         fail(str(exc))
@@ -165,3 +173,25 @@ def welcome_command(limit: int) -> None:
         click.echo(f"    kiosk (tablet): {row['kiosk_url']}")
         click.echo(f"    QR (phone):     {row['qr_url']}")
     click.echo("  All counters:   flask --app survey sipas counters\n")
+
+
+@sipas_cli.command("publish")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def publish_command(path: str) -> None:
+    """Validate a questionnaire definition file and publish it as a new version."""
+    from .questionnaires import QuestionnaireError, load_file
+
+    try:
+        questionnaire, is_new = catalog.publish_questionnaire(db.session, load_file(path))
+    except QuestionnaireError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        fail(f"{exc.source}: {len(exc.problems)} problem(s); nothing published")
+    except catalog.CatalogError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    db.session.commit()
+    state = "published" if is_new else "already published, nothing changed"
+    click.echo(f"Questionnaire {questionnaire.code} version {questionnaire.version}: {state}.")

@@ -163,3 +163,39 @@ def test_init_is_idempotent(runner):
     first = runner.invoke(args=["sipas", "init"])
     assert first.exit_code == 0, first.output
     assert "nothing new" in first.output
+
+
+def _definition(tmp_path, change):
+    from survey import questionnaires as q
+
+    definition = json.loads((q.FOLDER / "sipas.json").read_text(encoding="utf-8"))
+    change(definition)
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(definition, ensure_ascii=False), encoding="utf-8")
+    return str(path)
+
+
+def test_publish_a_new_version(runner, tmp_path):
+    path = _definition(tmp_path, lambda d: d.update(version=2))
+    result = runner.invoke(args=["sipas", "publish", path])
+    assert result.exit_code == 0, result.output
+    assert "version 2: published" in result.output
+
+
+def test_publish_refuses_changing_a_published_version(runner, tmp_path):
+    path = _definition(tmp_path, lambda d: d["title"].update(vi="Tiêu đề khác"))
+    result = runner.invoke(args=["sipas", "publish", path])
+    assert result.exit_code == 1
+    assert "already published with other content" in result.output
+
+
+def test_publish_lists_every_problem_of_an_invalid_file(runner, tmp_path):
+    def breaks(d):
+        d["version"] = 3
+        d["elements"][0]["criteria"][1]["code"] = "TC1"
+        d["elements"][4]["label"].pop("vi")
+    result = runner.invoke(args=["sipas", "publish", _definition(tmp_path, breaks)])
+    assert result.exit_code == 1
+    assert "elements[0].criteria[1].code: duplicate code 'TC1'" in result.output
+    assert "elements[4].label.vi: missing Vietnamese text" in result.output
+    assert "2 problem(s); nothing published" in result.output

@@ -104,3 +104,14 @@ def test_unknown_channel_and_status_are_refused(app, province):
             with pytest.raises(IntegrityError):
                 db.session.commit()
             db.session.rollback()
+
+
+@pytest.mark.parametrize("command", [["sipas", "counters"], ["sipas", "demo"],
+                                     ["sipas", "export"]])
+def test_cli_says_so_in_one_line_when_database_unreachable(command):
+    app = create_app({"CONFIG_NAME": "testing", "SQLALCHEMY_DATABASE_URI":
+                      "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"})
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: database unreachable")
+    assert len(result.output.strip().splitlines()) == 1
