@@ -122,61 +122,89 @@ def _agencies_and_counters(session, areas):
     return agencies, counters
 
 
+def _first_day(today: date) -> date:
+    first = periods.parse(periods.quarter_of(today)).start
+    for _ in range(QUARTERS_BACK - 1):
+        first = periods.parse(periods.quarter_of(first - timedelta(days=1))).start
+    return first
+
+
+def _answer_matrix(rng, items: list[str], codes: list[str], base: np.ndarray) -> np.ndarray:
+    """Answers 1..5 per (response, item), 0 where the item was left unanswered."""
+    shift = np.array([CRITERION_SHIFT.get(code, 0.0) for code in items])
+    latent = base[:, None] + shift[None, :] + rng.normal(0, 0.55, (len(base), len(items)))
+    values = np.clip(np.rint(latent), 1, 5).astype(np.int64)
+    skip_rate = np.array([0.35 if code.startswith("GY") else 0.04 for code in items])
+    values[rng.random(values.shape) < skip_rate[None, :]] = 0
+    scored = np.isin(items, codes)
+    nothing = (values[:, scored] == 0).all(axis=1)
+    values[nothing, items.index(codes[0])] = 4
+    return values
+
+
 def _responses(session, rng, questionnaire, counters, total, today):
+    """Insert ``total`` synthetic responses (vectorised: the demo also feeds benchmarks)."""
     definition = questionnaire.definition
     codes = qdefs.criterion_codes(definition)
     items = qdefs.item_codes(definition)
-    agency_effect = {c.agency_id: rng.normal(0, 0.35) for c in counters}
-    counter_effect = {c.id: rng.normal(0, 0.25) for c in counters}
-    first_day = periods.parse(periods.quarter_of(today)).start
-    for _ in range(QUARTERS_BACK - 1):
-        first_day = periods.parse(periods.quarter_of(first_day - timedelta(days=1))).start
+    agency_ids = np.array([c.agency_id for c in counters])
+    counter_ids = np.array([c.id for c in counters])
+    agency_effect = {a: rng.normal(0, 0.35) for a in np.unique(agency_ids)}
+    counter_effect = rng.normal(0, 0.25, len(counters))
+    first_day = _first_day(today)
     days = (today - first_day).days + 1
     popularity = rng.gamma(2.0, 1.0, len(counters))
     picks = rng.choice(len(counters), size=total, p=popularity / popularity.sum())
-    rows, answers = [], []
-    for idx in picks:
-        counter = counters[idx]
-        area = counter.service_areas[rng.integers(len(counter.service_areas))]
-        day = first_day + timedelta(days=int(rng.integers(days)))
-        trend = 0.15 * (day - first_day).days / max(days, 1)
-        person = rng.normal(0, 0.6)
-        base = 3.9 + agency_effect[counter.agency_id] + counter_effect[counter.id] + trend + person
-        received = datetime.combine(day, time(8, 0), timezone.utc) + timedelta(
-            minutes=int(rng.integers(0, 540)))
-        values = {}
-        for code in items:
-            if code.startswith("GY") and rng.random() < 0.35:
-                continue
-            if rng.random() < 0.04:
-                continue
-            latent = base + CRITERION_SHIFT.get(code, 0.0) + rng.normal(0, 0.55)
-            values[code] = int(np.clip(np.rint(latent), 1, 5))
-        if not any(c in values for c in codes):
-            values[codes[0]] = 4
+    served = [[a.id for a in c.service_areas] for c in counters]
+    area_pick = (rng.random(total) * np.array([len(served[i]) for i in picks])).astype(int)
+    area_ids = [served[i][k] for i, k in zip(picks, area_pick)]
+    offsets = rng.integers(0, days, total)
+    minutes = rng.integers(0, 540, total)
+    durations = rng.integers(40, 240, total)
+    base = (3.9 + np.array([agency_effect[a] for a in agency_ids[picks]])
+            + counter_effect[picks] + 0.15 * offsets / max(days, 1) + rng.normal(0, 0.6, total))
+    values = _answer_matrix(rng, items, codes, base)
+    uuids = rng.integers(0, 2**63, (total, 2))
+    channels = np.where(rng.random(total) < 0.75, "kiosk", "qr")
+    genders = rng.choice(np.array(["male", "female", ""]), total, p=[0.45, 0.45, 0.10])
+    ages = rng.choice(np.array(["under25", "25-39", "40-59", "60plus", ""]), total)
+    start = datetime.combine(first_day, time(8, 0), timezone.utc)
+    rows = []
+    for r in range(total):
+        received = start + timedelta(days=int(offsets[r]), minutes=int(minutes[r]))
         rows.append(dict(
-            uuid=uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63)), version=4),
+            uuid=uuid.UUID(int=int(uuids[r, 0]) << 64 | int(uuids[r, 1]), version=4),
             questionnaire_id=questionnaire.id, questionnaire_code=questionnaire.code,
-            counter_id=counter.id, agency_id=counter.agency_id, service_area_id=area.id,
-            channel="kiosk" if rng.random() < 0.75 else "qr", received_at=received,
-            survey_date=day, started_at=received - timedelta(seconds=int(rng.integers(40, 240))),
-            submitted_at=received, duration_seconds=float(rng.integers(40, 240)),
-            status="valid", locale="vi",
-            gender=rng.choice(["male", "female", None], p=[0.45, 0.45, 0.10]),
-            age_band=rng.choice(["under25", "25-39", "40-59", "60plus", None]),
-        ))
-        answers.append(values)
-    ids = session.scalars(sa.insert(Response).returning(Response.id, sort_by_parameter_order=True),
-                          rows).all()
-    answer_rows = [dict(response_id=rid, item_code=code, value=value)
-                   for rid, values in zip(ids, answers) for code, value in values.items()]
-    session.execute(sa.insert(Answer), answer_rows)
-    last = {}
+            counter_id=int(counter_ids[picks[r]]), agency_id=int(agency_ids[picks[r]]),
+            service_area_id=area_ids[r], channel=str(channels[r]), received_at=received,
+            survey_date=first_day + timedelta(days=int(offsets[r])),
+            started_at=received - timedelta(seconds=int(durations[r])), submitted_at=received,
+            duration_seconds=float(durations[r]), status="valid", locale="vi",
+            gender=str(genders[r]) or None, age_band=str(ages[r]) or None))
+    first_id = (session.scalar(sa.select(sa.func.max(Response.id))) or 0) + 1
+    ids = np.arange(first_id, first_id + total)
+    for row, rid in zip(rows, ids):
+        row["id"] = int(rid)
+    session.execute(sa.insert(Response.__table__), rows)
+    _advance_sequence(session)
+    rr, cc = np.nonzero(values)
+    session.execute(sa.insert(Answer.__table__), [
+        {"response_id": int(i), "item_code": items[c], "value": int(v)}
+        for i, c, v in zip(ids[rr], cc, values[rr, cc])])
+    last: dict[int, datetime] = {}
     for row in rows:
-        last[row["counter_id"]] = max(last.get(row["counter_id"], row["received_at"]), row["received_at"])
+        last[row["counter_id"]] = max(last.get(row["counter_id"], row["received_at"]),
+                                      row["received_at"])
     for counter in counters:
         counter.last_response_at = last.get(counter.id)
     return rows
+
+
+def _advance_sequence(session: Session) -> None:
+    """After inserting explicit ids, move PostgreSQL's id sequence past them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT setval(pg_get_serial_sequence('responses', 'id'), "
+                                "(SELECT max(id) FROM responses))"))
 
 
 def _totals(session, rng, rows, today):
