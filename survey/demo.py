@@ -169,6 +169,8 @@ def _responses(session, rng, questionnaire, counters, total, today):
     genders = rng.choice(np.array(["male", "female", ""]), total, p=[0.45, 0.45, 0.10])
     ages = rng.choice(np.array(["under25", "25-39", "40-59", "60plus", ""]), total)
     start = datetime.combine(first_day, time(8, 0), timezone.utc)
+    chars = np.where(values == 0, ord("-"), values + ord("0")).astype(np.uint8)
+    item_values = [bytes(row).decode("ascii") for row in chars]
     rows = []
     for r in range(total):
         received = start + timedelta(days=int(offsets[r]), minutes=int(minutes[r]))
@@ -180,6 +182,7 @@ def _responses(session, rng, questionnaire, counters, total, today):
             survey_date=first_day + timedelta(days=int(offsets[r])),
             started_at=received - timedelta(seconds=int(durations[r])), submitted_at=received,
             duration_seconds=float(durations[r]), status="valid", locale="vi",
+            item_values=item_values[r],
             gender=str(genders[r]) or None, age_band=str(ages[r]) or None))
     first_id = (session.scalar(sa.select(sa.func.max(Response.id))) or 0) + 1
     ids = np.arange(first_id, first_id + total)

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -155,6 +155,9 @@ class Response(db.Model):
     client_id: Mapped[str | None] = mapped_column(sa.String(64))
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     status: Mapped[str] = mapped_column(sa.String(16), default="valid", index=True)
+    # One character per item of the questionnaire version ('1'–'5', '-' = unanswered): a
+    # compact copy of the Answer rows so reports read one row per response.
+    item_values: Mapped[str | None] = mapped_column(sa.String(64))
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     gender: Mapped[str | None] = mapped_column(sa.String(32))
     age_band: Mapped[str | None] = mapped_column(sa.String(32))
@@ -169,6 +172,26 @@ class Response(db.Model):
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="save-update, merge")
     flags: Mapped[list[ResponseFlag]] = relationship(back_populates="response")
+
+
+def encode_item_values(item_codes: list[str], answers: dict[str, int]) -> str:
+    """The ``item_values`` string of a response with ``answers`` (item code → value)."""
+    return "".join(str(answers[code]) if code in answers else "-" for code in item_codes)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _fill_item_values(session, _context, _instances) -> None:
+    """Give every new response its ``item_values`` from its answers."""
+    from .questionnaires import item_codes
+
+    for obj in session.new:
+        if isinstance(obj, Response) and obj.item_values is None and obj.answers:
+            with session.no_autoflush:
+                questionnaire = obj.questionnaire or session.get(
+                    Questionnaire, obj.questionnaire_id)
+            obj.item_values = encode_item_values(
+                item_codes(questionnaire.definition),
+                {a.item_code: a.value for a in obj.answers})
 
 
 class Answer(db.Model):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from . import periods
 from . import questionnaires as qdefs
-from .models import Agency, Answer, Counter, PopulationTotal, Questionnaire, Response, ServiceArea
+from .models import (Agency, Answer, Counter, PopulationTotal, Questionnaire, Response,
+                     ServiceArea, encode_item_values)
 
 FRAME_KEYS = ["response_id", "period", "agency", "counter", "service_area", "channel", "weight"]
 
@@ -42,11 +42,6 @@ def totals_for(session: Session, period: periods.Period) -> dict[tuple[int, int]
     return {**summed, **exact}
 
 
-def _answers_pivot(codes: Iterable[str]) -> list:
-    return [sa.func.max(sa.case((Answer.item_code == code, Answer.value))).label(code)
-            for code in codes]
-
-
 def responses_frame(
     session: Session,
     questionnaire_code: str = "sipas",
@@ -58,26 +53,21 @@ def responses_frame(
 
     ``weight`` = dossiers of the respondent's (period, agency, service area) cell ÷ responses
     of that cell in the frame, 1 where no total is known. Without ``period`` each response
-    falls in the cell of its quarter.
+    falls in the cell of its quarter. Unanswered criteria are NaN.
     """
     questionnaire = latest_questionnaire(session, questionnaire_code)
     if questionnaire is None:
         raise LookupError(f"questionnaire {questionnaire_code!r} is not loaded")
     codes = qdefs.criterion_codes(questionnaire.definition)
     query = (
-        sa.select(Response.uuid.label("response_id"), Response.survey_date,
-                  Agency.code.label("agency"), Counter.code.label("counter"),
-                  ServiceArea.code.label("service_area"), Response.channel,
-                  Response.agency_id, Response.service_area_id, *_answers_pivot(codes))
+        sa.select(Response.id, Response.uuid, Response.survey_date, Agency.code,
+                  Counter.code, ServiceArea.code, Response.channel, Response.agency_id,
+                  Response.service_area_id, Response.questionnaire_id, Response.item_values)
         .join(Agency, Agency.id == Response.agency_id)
         .join(Counter, Counter.id == Response.counter_id)
         .join(ServiceArea, ServiceArea.id == Response.service_area_id)
-        .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.questionnaire_code == questionnaire_code,
                Response.status.in_(statuses))
-        .group_by(Response.id, Response.uuid, Response.survey_date, Agency.code, Counter.code,
-                  ServiceArea.code, Response.channel, Response.agency_id,
-                  Response.service_area_id)
         .order_by(Response.id)
     )
     chosen = periods.parse(period) if period else None
@@ -86,18 +76,52 @@ def responses_frame(
                             Response.survey_date < chosen.end)
     if agency_ids is not None:
         query = query.where(Response.agency_id.in_(agency_ids))
-    rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["response_id", "survey_date", "agency", "counter",
-                                        "service_area", "channel", "agency_id",
-                                        "service_area_id", *codes])
+    frame = pd.DataFrame(session.execute(query).all(), columns=[
+        "id", "response_id", "survey_date", "agency", "counter", "service_area", "channel",
+        "agency_id", "service_area_id", "questionnaire_id", "item_values"])
     frame["response_id"] = frame["response_id"].astype(str)
-    frame[codes] = frame[codes].astype("float64")
+    answers = _criterion_matrix(session, frame, codes)
+    frame = pd.concat([frame, pd.DataFrame(answers, columns=codes, index=frame.index)], axis=1)
     if chosen:
         frame["period"] = chosen.label
     else:
         frame["period"] = [periods.quarter_of(d) for d in frame["survey_date"]]
     frame["weight"] = _cell_weights(session, frame)
     return frame[FRAME_KEYS + ["survey_date", "agency_id", "service_area_id"] + codes]
+
+
+def _criterion_matrix(session: Session, frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """Answers to ``codes`` (NaN = unanswered) decoded from each response's ``item_values``."""
+    out = np.full((len(frame), len(codes)), np.nan)
+    missing = frame["item_values"].isna().to_numpy()
+    if missing.any():
+        frame.loc[missing, "item_values"] = _item_values_from_answers(
+            session, frame.loc[missing, ["id", "questionnaire_id"]])
+    for questionnaire_id, rows in frame.groupby("questionnaire_id").indices.items():
+        definition = session.get(Questionnaire, int(questionnaire_id)).definition
+        items = qdefs.item_codes(definition)
+        text = "".join(frame["item_values"].to_numpy()[rows]).encode("ascii")
+        chars = np.frombuffer(text, dtype=np.uint8).reshape(len(rows), len(items))
+        values = np.where(chars == ord("-"), np.nan, chars.astype(float) - ord("0"))
+        for j, code in enumerate(codes):
+            if code in items:
+                out[rows, j] = values[:, items.index(code)]
+    return out
+
+
+def _item_values_from_answers(session: Session, rows: pd.DataFrame) -> list[str]:
+    """``item_values`` rebuilt from the Answer rows, for responses stored without it."""
+    given: dict[int, dict[str, int]] = defaultdict(dict)
+    ids = [int(i) for i in rows["id"]]
+    for start in range(0, len(ids), 1000):
+        for rid, code, value in session.execute(sa.select(
+                Answer.response_id, Answer.item_code, Answer.value).where(
+                Answer.response_id.in_(ids[start:start + 1000]))):
+            given[rid][code] = value
+    items = {qid: qdefs.item_codes(session.get(Questionnaire, int(qid)).definition)
+             for qid in rows["questionnaire_id"].unique()}
+    return [encode_item_values(items[qid], given[rid])
+            for rid, qid in zip(ids, rows["questionnaire_id"])]
 
 
 def _cell_weights(session: Session, frame: pd.DataFrame) -> np.ndarray:

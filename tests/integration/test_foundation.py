@@ -53,7 +53,8 @@ def test_settings_come_from_sipas_environment(monkeypatch):
 
 def _response(app, province, **extra):
     with app.app_context():
-        questionnaire = db.session.scalars(sa.select(Questionnaire)).first()
+        questionnaire = db.session.scalars(sa.select(Questionnaire).where(
+            Questionnaire.code == "sipas")).one()
         fields = dict(uuid=uuid.uuid4(), questionnaire_id=questionnaire.id,
                       questionnaire_code=questionnaire.code,
                       counter_id=db.session.scalar(sa.text("SELECT min(id) FROM counters")),
@@ -115,3 +116,31 @@ def test_cli_says_so_in_one_line_when_database_unreachable(command):
     assert result.exit_code == 1
     assert result.output.startswith("Error: database unreachable")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_new_response_gets_item_values_from_its_answers(app, province):
+    fields = _response(app, province)
+    with app.app_context():
+        response = Response(**fields, answers=[Answer(item_code="TC2", value=4),
+                                               Answer(item_code="HL", value=5)])
+        db.session.add(response)
+        db.session.commit()
+        assert response.item_values == "-4" + "-" * 20 + "5"
+
+
+def test_frame_reads_answers_of_responses_stored_without_item_values(app, province):
+    from survey import queries
+
+    fields = _response(app, province)
+    with app.app_context():
+        db.session.execute(sa.insert(Response.__table__), [{**fields, "status": "valid"}])
+        rid = db.session.scalar(sa.select(Response.id))
+        db.session.execute(sa.insert(Answer.__table__), [
+            {"response_id": rid, "item_code": "CC1", "value": 2},
+            {"response_id": rid, "item_code": "GY4", "value": 5}])
+        db.session.commit()
+        frame = queries.responses_frame(db.session)
+        row = frame.iloc[0]
+        assert row["CC1"] == 2 and row["GY4"] == 5
+        others = [c for c in frame.columns[-22:] if c not in ("CC1", "GY4")]
+        assert len(others) == 20 and row[others].isna().all()
