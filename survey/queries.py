@@ -48,24 +48,23 @@ def responses_frame(
     period: str | None = None,
     agency_ids: list[int] | None = None,
     statuses: tuple[str, ...] = ("valid",),
+    with_ids: bool = False,
 ) -> pd.DataFrame:
     """One row per response with design columns, weight and one column per criterion.
 
     ``weight`` = dossiers of the respondent's (period, agency, service area) cell ÷ responses
     of that cell in the frame, 1 where no total is known. Without ``period`` each response
-    falls in the cell of its quarter. Unanswered criteria are NaN.
+    falls in the cell of its quarter. Unanswered criteria are NaN. ``response_id`` is
+    filled only ``with_ids`` (exports need it, estimates do not).
     """
     questionnaire = latest_questionnaire(session, questionnaire_code)
     if questionnaire is None:
         raise LookupError(f"questionnaire {questionnaire_code!r} is not loaded")
     codes = qdefs.criterion_codes(questionnaire.definition)
     query = (
-        sa.select(Response.id, Response.uuid, Response.survey_date, Agency.code,
-                  Counter.code, ServiceArea.code, Response.channel, Response.agency_id,
+        sa.select(Response.id, Response.uuid if with_ids else sa.null(), Response.survey_date,
+                  Response.counter_id, Response.channel, Response.agency_id,
                   Response.service_area_id, Response.questionnaire_id, Response.item_values)
-        .join(Agency, Agency.id == Response.agency_id)
-        .join(Counter, Counter.id == Response.counter_id)
-        .join(ServiceArea, ServiceArea.id == Response.service_area_id)
         .where(Response.questionnaire_code == questionnaire_code,
                Response.status.in_(statuses))
         .order_by(Response.id)
@@ -76,16 +75,23 @@ def responses_frame(
                             Response.survey_date < chosen.end)
     if agency_ids is not None:
         query = query.where(Response.agency_id.in_(agency_ids))
-    frame = pd.DataFrame(session.execute(query).all(), columns=[
-        "id", "response_id", "survey_date", "agency", "counter", "service_area", "channel",
-        "agency_id", "service_area_id", "questionnaire_id", "item_values"])
-    frame["response_id"] = frame["response_id"].astype(str)
+    rows = [tuple(row) for row in session.connection().execute(query)]
+    frame = pd.DataFrame(rows, columns=[
+        "id", "response_id", "survey_date", "counter_id", "channel", "agency_id",
+        "service_area_id", "questionnaire_id", "item_values"])
+    if with_ids:
+        frame["response_id"] = frame["response_id"].astype(str)
+    for column, model in (("agency", Agency), ("counter", Counter),
+                          ("service_area", ServiceArea)):
+        codes_by_id = dict(session.execute(sa.select(model.id, model.code)).all())
+        frame[column] = frame[f"{column}_id"].map(codes_by_id)
     answers = _criterion_matrix(session, frame, codes)
     frame = pd.concat([frame, pd.DataFrame(answers, columns=codes, index=frame.index)], axis=1)
     if chosen:
         frame["period"] = chosen.label
     else:
-        frame["period"] = [periods.quarter_of(d) for d in frame["survey_date"]]
+        dates = pd.to_datetime(frame["survey_date"])
+        frame["period"] = (dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str))
     frame["weight"] = _cell_weights(session, frame)
     return frame[FRAME_KEYS + ["survey_date", "agency_id", "service_area_id"] + codes]
 
@@ -128,17 +134,18 @@ def _cell_weights(session: Session, frame: pd.DataFrame) -> np.ndarray:
     if frame.empty:
         return np.ones(0)
     cells = ["period", "agency_id", "service_area_id"]
-    counts = frame.groupby(cells)["response_id"].transform("size").to_numpy()
-    totals = {label: totals_for(session, periods.parse(label))
-              for label in frame["period"].unique()}
-    known = np.array([totals[p].get((a, s), np.nan) for p, a, s in
-                      frame[cells].itertuples(index=False)], dtype=float)
-    return np.where(np.isnan(known), 1.0, known / counts)
+    counts = frame.groupby(cells)["agency_id"].transform("size").to_numpy()
+    known = pd.DataFrame(
+        [(label, agency, area, dossiers) for label in frame["period"].unique()
+         for (agency, area), dossiers in totals_for(session, periods.parse(label)).items()],
+        columns=[*cells, "dossiers"])
+    dossiers = frame[cells].merge(known, on=cells, how="left")["dossiers"].to_numpy(float)
+    return np.where(np.isnan(dossiers), 1.0, dossiers / counts)
 
 
 def export_frame(session: Session, questionnaire_code: str = "sipas",
                  period: str | None = None) -> pd.DataFrame:
     """The export format read by ``python -m analysis sipas``: keys, weight, criteria."""
-    frame = responses_frame(session, questionnaire_code, period)
+    frame = responses_frame(session, questionnaire_code, period, with_ids=True)
     questionnaire = latest_questionnaire(session, questionnaire_code)
     return frame[FRAME_KEYS + qdefs.criterion_codes(questionnaire.definition)]
