@@ -1,2 +1,12 @@
-"""Views of the admin blueprint."""
-from . import bp  # noqa: F401
+"""Views of the admin blueprint, one module per managed thing."""
+from . import (  # noqa: F401
+    agencies,
+    audit_log,
+    bp,
+    counters,
+    quality,
+    questionnaires,
+    service_areas,
+    totals,
+    users,
+)

@@ -1,2 +1,70 @@
-"""Views of the api blueprint."""
-from . import bp  # noqa: F401
+"""The JSON API used by kiosks: store a response, fetch a questionnaire definition.
+
+Kiosks authenticate with their counter token in the body; the blueprint is CSRF-exempt, so a
+tablet left open for days never fails on an expired form token.
+"""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from ..extensions import db, limiter
+from ..responses import latest_questionnaire, store_submission
+from . import bp
+
+
+def _counter_key() -> str:
+    payload = request.get_json(force=True, silent=True)
+    token = payload.get("counter") if isinstance(payload, dict) else None
+    return f"counter:{token if isinstance(token, str) else '-'}"
+
+
+def _counter_limit() -> str:
+    return current_app.config.get("RATELIMIT_COUNTER", "120 per minute")
+
+
+def _client_limit() -> str:
+    return current_app.config.get("RATELIMIT_CLIENT", "60 per minute")
+
+
+def unavailable():
+    """503 with a retry hint: the database did not answer and nothing was written."""
+    db.session.rollback()
+    retry = int(current_app.config.get("API_RETRY_AFTER_SECONDS", 30))
+    current_app.logger.warning("database unavailable while storing a response")
+    response = jsonify(error="database_unavailable", retry_after=retry,
+                       message="the response was not stored; send it again later")
+    response.headers["Retry-After"] = str(retry)
+    return response, 503
+
+
+@bp.post("/responses")
+@limiter.limit(_counter_limit, key_func=_counter_key)
+@limiter.limit(_client_limit, key_func=get_remote_address)
+def create_response():
+    """Store one response (see DESIGN.md contract 3)."""
+    payload = request.get_json(force=True, silent=True)
+    if payload is None:
+        return jsonify(error="malformed", message="the body must be JSON"), 400
+    channel = payload.get("channel", "kiosk") if isinstance(payload, dict) else "kiosk"
+    try:
+        status, body = store_submission(db.session, payload, channel, get_remote_address())
+    except (OperationalError, InterfaceError):
+        return unavailable()
+    return jsonify(body), status
+
+
+@bp.get("/questionnaires/<code>")
+def questionnaire(code: str):
+    """The latest published definition of a questionnaire, or ``?version=N``."""
+    version = request.args.get("version", type=int)
+    if "version" in request.args and version is None:
+        return jsonify(error="invalid", errors={"version": "must be a whole number"}), 422
+    found = latest_questionnaire(db.session, code, version)
+    if found is None:
+        return jsonify(error="not_found", message="unknown questionnaire or version"), 404
+    response = jsonify(code=found.code, version=found.version, checksum=found.checksum,
+                       definition=found.definition)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

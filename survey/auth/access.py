@@ -5,12 +5,21 @@ from functools import wraps
 from typing import Callable
 
 from flask import abort
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from ..extensions import db, login
 from ..models import Agency, User
 
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation; it is translated when shown."""
+    return message
+
+
 login.login_view = "auth.login"
+login.login_message = N_("Please sign in to open this page.")
+login.localize_callback = gettext
 login.login_message_category = "error"
 
 

@@ -1,2 +1,131 @@
-"""Views of the kiosk blueprint."""
-from . import bp  # noqa: F401
+"""The kiosk: a full-screen survey on a tablet fixed at a counter, its service worker, posters."""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..extensions import db
+from ..public.tokens import lookup, token_page
+from ..responses import latest_questionnaire
+from . import bp
+from .poster import SIZES, poster_svg, qr_svg
+from .texts import kiosk_texts
+
+ASSETS = ("kiosk/kiosk.css", "kiosk/kiosk.js")
+
+
+@lru_cache(maxsize=8)
+def _assets_version(static_folder: str) -> str:
+    digest = hashlib.sha256()
+    for name in ASSETS:
+        digest.update((Path(static_folder) / name).read_bytes())
+    digest.update((Path(current_app.template_folder) / "kiosk" / "sw.js").read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def assets_version() -> str:
+    """A fingerprint of the kiosk's files: it names the offline cache and busts browser caches."""
+    return _assets_version(current_app.static_folder)
+
+
+def asset_urls() -> list[str]:
+    """Versioned URLs of the kiosk's CSS and JS."""
+    return [url_for("static", filename=name, v=assets_version()) for name in ASSETS]
+
+
+def _positive_arg(name: str, default: int) -> int:
+    value = request.args.get(name, type=int)
+    return value if value and value > 0 else default
+
+
+def kiosk_settings(counter, questionnaire) -> dict:
+    """Everything the kiosk script needs, embedded in the page so it renders offline."""
+    config = current_app.config
+    return {
+        "token": counter.token,
+        "counter": counter.name,
+        "agency": counter.agency.name,
+        "areas": [{"code": a.code, "vi": a.name_vi, "en": a.name_en}
+                  for a in counter.service_areas],
+        "questionnaire": questionnaire.definition,
+        "version": questionnaire.version,
+        "idle": _positive_arg("idle", int(config.get("KIOSK_IDLE_SECONDS", 90))),
+        "thanks": _positive_arg("thanks", int(config.get("KIOSK_THANKS_SECONDS", 6))),
+        "retry": int(config.get("KIOSK_RETRY_SECONDS", 20)),
+        "api": url_for("api.create_response"),
+        "sw": url_for("kiosk.service_worker"),
+        "cache": f"sipas-kiosk-{assets_version()}",
+        "assets": asset_urls(),
+        "texts": kiosk_texts(),
+    }
+
+
+@bp.get("/<token>")
+def kiosk(token: str):
+    """The kiosk page of a counter."""
+    found = lookup(token)
+    if found.state != "ok":
+        return token_page(found)
+    code = request.args.get("q") or current_app.config.get("CITIZEN_QUESTIONNAIRE", "sipas")
+    questionnaire = latest_questionnaire(db.session, code)
+    if questionnaire is None:
+        questionnaire = latest_questionnaire(db.session, "sipas")
+    settings = kiosk_settings(found.counter, questionnaire)
+    response = current_app.make_response(render_template(
+        "kiosk/kiosk.html", settings=settings, css=settings["assets"][0],
+        js=settings["assets"][1]))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker; served under /kiosk/ so its scope covers every kiosk page."""
+    body = render_template("kiosk/sw.js", cache=f"sipas-kiosk-{assets_version()}",
+                           assets=asset_urls())
+    return Response(body, mimetype="application/javascript", headers={
+        "Service-Worker-Allowed": url_for("kiosk.service_worker").rsplit("/", 1)[0] + "/",
+        "Cache-Control": "no-cache"})
+
+
+def _poster_parts(token: str):
+    found = lookup(token)
+    if found.state != "ok":
+        return found, None
+    url = current_app.config.get("PUBLIC_BASE_URL", request.host_url).rstrip("/") + url_for(
+        "public.questionnaire_form", token=token)
+    return found, url
+
+
+def poster_lines() -> list[str]:
+    """The invitation printed on posters."""
+    return [_("Please tell us how satisfied you are"),
+            _("Scan the code with your phone camera."),
+            _("Anonymous, about one minute.")]
+
+
+@bp.get("/poster/<token>.svg")
+def poster_image(token: str):
+    """The A4 (or ``?size=a5``) poster of a counter as an SVG document."""
+    found, url = _poster_parts(token)
+    if url is None:
+        return token_page(found)
+    size = request.args.get("size", "a4").lower()
+    svg = poster_svg(url, found.counter.agency.name, found.counter.name, poster_lines(), size)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/poster/<token>")
+def poster_page(token: str):
+    """A print-ready HTML poster, A4 by default or ``?size=a5``."""
+    found, url = _poster_parts(token)
+    if url is None:
+        return token_page(found)
+    size = request.args.get("size", "a4").lower()
+    size = size if size in SIZES else "a4"
+    return render_template("kiosk/poster.html", counter=found.counter, url=url, size=size,
+                           qr=qr_svg(url), lines=poster_lines(), token=token)

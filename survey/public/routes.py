@@ -1,2 +1,87 @@
-"""Views of the public blueprint."""
-from . import bp  # noqa: F401
+"""The QR form on the citizen's own phone: plain HTML, CSRF-protected, nicer with JavaScript."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from ..extensions import db, limiter
+from ..responses import latest_questionnaire, store_submission
+from . import bp
+from .forms import new_submission_id, survey_form_class, to_payload
+from .tokens import lookup, token_page
+
+
+def _client_limit() -> str:
+    return current_app.config.get("RATELIMIT_CLIENT", "60 per minute")
+
+
+def _questionnaire():
+    code = request.args.get("q") or current_app.config.get("CITIZEN_QUESTIONNAIRE", "sipas")
+    return latest_questionnaire(db.session, code) or latest_questionnaire(db.session, "sipas")
+
+
+def _show_errors(form, errors: dict[str, str]) -> None:
+    for key, message in errors.items():
+        name = key.removeprefix("answers.").replace("profile.", "profile_")
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*field.errors, _translate(message)]
+        else:
+            form.form_errors.append(_translate(message))
+
+
+def _translate(message: str) -> str:
+    from flask_babel import gettext as _
+
+    known = {
+        "answer at least one criterion": _("Please answer at least one question."),
+        "is required": _("Please answer this question."),
+        "this dossier has already been evaluated": _(
+            "This dossier has already been evaluated. Thank you."),
+        "is required: this counter serves several areas": _("Please choose what you came for."),
+    }
+    return known.get(message, _("Please check this answer."))
+
+
+@bp.route("/q/<token>", methods=["GET", "POST"])
+@limiter.limit(_client_limit, key_func=get_remote_address, methods=["POST"])
+def questionnaire_form(token: str):
+    """The survey form of a counter, reached by scanning its QR code."""
+    found = lookup(token)
+    if found.state != "ok":
+        return token_page(found)
+    questionnaire = _questionnaire()
+    lang = str(get_locale())
+    form = survey_form_class(questionnaire.definition, found.counter.service_areas, lang)()
+    if request.method == "GET":
+        form.submission_id.data = new_submission_id()
+        form.started_at.data = datetime.now(timezone.utc).isoformat()
+    status = 200
+    if form.validate_on_submit():
+        payload = to_payload(form, questionnaire, token)
+        payload["submitted_at"] = datetime.now(timezone.utc).isoformat()
+        payload["locale"] = lang
+        try:
+            status, body = store_submission(db.session, payload, "qr", get_remote_address())
+        except (OperationalError, InterfaceError):
+            db.session.rollback()
+            return render_template("public/unavailable.html"), 503
+        if status in (200, 201):
+            return redirect(url_for("public.thanks", token=token))
+        _show_errors(form, body.get("errors") or {"form": body.get("error", "")})
+        status = 409 if status == 409 else 422
+    elif request.method == "POST":
+        status = 422
+    return render_template("public/form.html", form=form, counter=found.counter,
+                           questionnaire=questionnaire, lang=lang, token=token), status
+
+
+@bp.get("/q/<token>/thanks")
+def thanks(token: str):
+    """Shown after a stored QR response."""
+    found = lookup(token)
+    return render_template("public/thanks.html", counter=found.counter, token=token)

@@ -1,6 +1,6 @@
-"""reports blueprint."""
+"""reports blueprint: the SIPAS report pages, charts, downloads and ``flask sipas report``."""
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import cli, routes  # noqa: E402,F401

@@ -1,2 +1,51 @@
-"""Views of the reports blueprint."""
-from . import bp  # noqa: F401
+"""Views of the reports blueprint: the report page and its charts."""
+from __future__ import annotations
+
+from flask import Response, abort, render_template
+from flask_babel import get_locale
+
+from ..auth.access import role_required
+from ..extensions import db
+from . import bp, figures
+from .build import build_report
+from .notes import method_notes
+from .present import fmt, fmt_p, labels
+from .requests import report_request
+from .view import report_view
+
+ROLES = ("admin", "analyst", "agency_viewer")
+
+
+def current_view(trend: bool = False):
+    """The checked request and the report view it asks for."""
+    asked = report_request()
+    report = build_report(db.session, asked.filters, trend=trend)
+    names = labels(db.session, asked.filters.questionnaire, str(get_locale()))
+    return asked, report_view(report, names)
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def index():
+    """The report page: SIPAS with intervals, breakdowns, change, ranking and charts."""
+    asked, view = current_view()
+    return render_template("reports/index.html", form=asked.form, filters=asked.filters,
+                           error=asked.error, view=view, args=asked.filters.query_args(),
+                           notes=method_notes(asked.filters, view.weighting),
+                           channel_names={c.value: c.label for c in asked.form.channel.choices},
+                           fmt=fmt, fmt2=lambda v: fmt(v, 2), fmt_p=fmt_p)
+
+
+@bp.get("/chart/<name>.svg")
+@role_required(*ROLES)
+def chart(name: str):
+    """One chart of the report as SVG (same query string as the page)."""
+    if name not in figures.CHARTS:
+        abort(404)
+    _asked, view = current_view(trend=name == "trend")
+    svg = figures.CHARTS[name](view, "svg")
+    return Response(svg, mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=300"})
+
+
+from . import downloads  # noqa: E402,F401

@@ -1,0 +1,338 @@
+"""SIPAS measures: criterion, element and overall indices and mean scores, with their uncertainty.
+
+- criterion index p_k = Σ w·s_k / Σ w·a_k (share answering ≥ satisfied_min among those who
+  answered), in percent; mean score m_k = Σ w·a_k·y_k / Σ w·a_k on the 1–5 scale;
+- element index = mean of its criteria; SIPAS = mean of the elements weighted by the element
+  weights of the questionnaire definition;
+- variances by linearising the composite: z_E = mean of the criterion z's, z_SIPAS = weighted mean
+  of the element z's (never by averaging intervals).
+
+Choices: ``n`` of an element (of the index) is the number of respondents answering at least one
+of its criteria (at least one criterion). In a domain where a criterion has no answer at all, the
+element is the mean of its criteria that have answers (NaN if none). Degrees of freedom: the
+design's PSUs − strata for ALL; for a domain, as R's ``svyby``/``degf`` on the domain's subset,
+the PSUs − strata that contain at least one row of the domain. ``n_eff`` of a share is
+p(1−p)/SE² (Korn–Graubard), of a mean score s²/SE²; ``deff`` = n/n_eff. ``ci`` applies to the
+share measures; mean scores always get the Wald (t_df) interval. ``by`` gives the "ALL" rows
+followed by one block per domain value (sorted); rows with a missing domain value count in ALL.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import intervals
+from .design import DesignError, PsuLayout, SurveyDesign
+from .estimators import domain_codes, domain_df
+from .reliability import flags
+from .sums import (
+    CellSums,
+    answer_columns,
+    answer_matrix,
+    cells_from_arrays,
+    cells_from_frame,
+    cells_to_frame,
+)
+
+QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "survey" / "questionnaires"
+FIELDS = ["by", "level", "measure", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff",
+          "flag", "ci_method", "df"]
+
+
+@dataclass(frozen=True)
+class Element:
+    """An element (yếu tố): code, weight in the SIPAS index, its criterion codes."""
+
+    code: str
+    weight: float
+    criteria: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Elements → criteria, element weights and the scale of a questionnaire."""
+
+    code: str
+    elements: tuple[Element, ...]
+    satisfied_min: float = 4
+    scale_min: float = 1
+    scale_max: float = 5
+
+    @property
+    def criteria(self) -> list[str]:
+        """All criterion codes in questionnaire order."""
+        return [c for e in self.elements for c in e.criteria]
+
+    def element_of(self, criterion: str) -> str:
+        """The element code of a criterion."""
+        return next(e.code for e in self.elements if criterion in e.criteria)
+
+    @classmethod
+    def from_definition(cls, definition: dict) -> Structure:
+        """From a questionnaire definition (the JSON of ``survey/questionnaires``)."""
+        scale = definition.get("scale", {})
+        elements = tuple(Element(str(e["code"]), float(e.get("weight", 1.0)),
+                                 tuple(str(c["code"]) for c in e["criteria"]))
+                         for e in definition["elements"])
+        if not elements or any(not e.criteria for e in elements):
+            raise DesignError("questionnaire definition has an element without criteria")
+        return cls(str(definition.get("code", "")), elements,
+                   float(scale.get("satisfied_min", 4)), float(scale.get("min", 1)),
+                   float(scale.get("max", 5)))
+
+    @classmethod
+    def from_file(cls, path) -> Structure:
+        """From a questionnaire JSON file."""
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_definition(json.load(handle))
+
+    @classmethod
+    def from_criteria_csv(cls, path, code: str = "sipas") -> Structure:
+        """From a criteria table (columns code, element), equal element weights."""
+        table = pd.read_csv(path, dtype=str)
+        elements = tuple(Element(e, 1.0, tuple(group["code"]))
+                         for e, group in table.groupby("element", sort=False))
+        return cls(code, elements)
+
+
+def load_structure(code_or_path) -> Structure:
+    """A Structure from a Structure, a definition dict, a .json path or a bare code.
+
+    A bare code reads ``<repo>/survey/questionnaires/<code>.json`` (the file only).
+    """
+    if isinstance(code_or_path, Structure):
+        return code_or_path
+    if isinstance(code_or_path, dict):
+        return Structure.from_definition(code_or_path)
+    text = str(code_or_path)
+    path = Path(text) if (text.endswith(".json") or "/" in text) else QUESTIONNAIRES / f"{text}.json"
+    try:
+        return Structure.from_file(path)
+    except FileNotFoundError:
+        raise DesignError(f"unknown questionnaire {text!r} (no file {path})") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise DesignError(f"questionnaire {text!r} is not a valid definition: {error}") from None
+
+
+class SipasTable:
+    """SIPAS records, one per (domain, measure); ``to_frame()``, ``records()``, ``get()``."""
+
+    def __init__(self, frame: pd.DataFrame, by: str | None, lonely_strata: list, df: int):
+        self.frame, self.by, self.lonely_strata, self.df = frame, by, lonely_strata, df
+
+    def to_frame(self) -> pd.DataFrame:
+        """All records as a DataFrame (columns ``FIELDS``)."""
+        return self.frame.copy()
+
+    def records(self) -> list[dict]:
+        """All records as dicts; NaN becomes None."""
+        out = self.frame.to_dict("records")
+        for record in out:
+            for key, value in record.items():
+                if isinstance(value, float) and not math.isfinite(value):
+                    record[key] = None
+        return out
+
+    def get(self, measure: str, level: str | None = None, by: str = "ALL") -> dict:
+        """One record by measure code (and level, domain)."""
+        f = self.frame
+        hit = f[(f["measure"] == measure) & (f["by"] == str(by))]
+        if level is not None:
+            hit = hit[hit["level"] == level]
+        if hit.empty:
+            raise KeyError((by, level, measure))
+        return hit.iloc[0].to_dict()
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def _composition(structure: Structure, available: np.ndarray):
+    """Matrices criterion → element (K × E) and element → index (E,), over available criteria."""
+    index = {c: k for k, c in enumerate(structure.criteria)}
+    c_mat = np.zeros((len(index), len(structure.elements)))
+    for e, element in enumerate(structure.elements):
+        ks = [index[c] for c in element.criteria if available[index[c]]]
+        if ks:
+            c_mat[ks, e] = 1.0 / len(ks)
+    has = c_mat.sum(axis=0) > 0
+    weights = np.array([e.weight for e in structure.elements]) * has
+    v = weights / weights.sum() if weights.sum() > 0 else weights
+    return c_mat, has, v
+
+
+def domain_measures(psu, z_share, z_mean, totals: dict, structure: Structure,
+                    layout: PsuLayout) -> dict:
+    """Estimates and variances of every measure of one domain.
+
+    ``psu``: distinct PSU numbers with their totals of the criterion z's (``z_share``,
+    ``z_mean``, PSUs × K); ``totals``: domain sums n, a, s, y, q (K), n_element (E), n_any.
+    """
+    a, s, y, q = totals["a"], totals["s"], totals["y"], totals["q"]
+    available = a > 0
+    c_mat, has, v = _composition(structure, available)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, m = s / a, y / a
+        z_share = np.where(available, z_share, 0.0)
+        z_mean = np.where(available, z_mean, 0.0)
+    p0 = np.where(available, p, 0.0)
+    element = np.where(has, p0 @ c_mat, np.nan)
+    index = float(np.where(has, element, 0.0) @ v) if has.any() else np.nan
+    z_element = z_share @ c_mat
+    z_all = np.column_stack([z_share, z_element, z_element @ v, z_mean])
+    var = layout.variance_from_cells(psu, z_all)
+    k, e = len(p), len(element)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = q / a - m * m
+    return {"share": np.concatenate([p, element, [index]]), "mean": m,
+            "var_share": var[:k + e + 1], "var_mean": var[k + e + 1:],
+            "n_share": np.concatenate([totals["n"], totals["n_element"], [totals["n_any"]]]),
+            "n_mean": totals["n"], "s2_mean": s2, "psu": np.asarray(psu), "z": z_all}
+
+
+def _cell_measures(cells: CellSums, structure: Structure, layout: PsuLayout) -> dict:
+    """Measures of one domain from its cells (distinct PSUs)."""
+    totals = {kind: getattr(cells, kind).sum(axis=0) for kind in ("n", "a", "s", "y", "q")}
+    totals["n_element"] = cells.n_element.sum(axis=0)
+    totals["n_any"] = cells.n_any.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = totals["s"] / totals["a"]
+        m = totals["y"] / totals["a"]
+        z_share = (cells.s - p * cells.a) / totals["a"]
+        z_mean = (cells.y - m * cells.a) / totals["a"]
+    return domain_measures(cells.psu, z_share, z_mean, totals, structure, layout)
+
+
+def _records(label: str, res: dict, structure: Structure, df: float, ci: str,
+             level: float) -> pd.DataFrame:
+    """Records of one domain: criteria, elements, index (percent), then mean scores."""
+    k = len(structure.criteria)
+    est, se = res["share"], np.sqrt(res["var_share"])
+    n = res["n_share"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(se > 0, est * (1 - est) / se ** 2, n)
+        low, high, used = intervals.share_interval(ci, est, se, n=n, df=df, level=level)
+        m, se_m, n_m = res["mean"], np.sqrt(res["var_mean"]), res["n_mean"]
+        n_eff_m = np.where(se_m > 0, res["s2_mean"] / se_m ** 2, n_m)
+        low_m, high_m = intervals.wald(m, se_m, df, level)
+        deff = np.where(n_eff > 0, n / n_eff, np.nan)
+        deff_m = np.where(n_eff_m > 0, n_m / n_eff_m, np.nan)
+    codes = [e.code for e in structure.elements]
+    share = pd.DataFrame({
+        "by": label, "level": ["criterion"] * k + ["element"] * len(codes) + ["index"],
+        "measure": structure.criteria + codes + ["SIPAS"], "estimate": 100 * est,
+        "se": 100 * se, "ci_low": 100 * low, "ci_high": 100 * high, "n": n.astype(np.int64),
+        "n_eff": n_eff, "deff": deff,
+        "flag": flags(n, n_eff, se, 100 * (high - low), wide=20.0), "ci_method": used, "df": df})
+    mean = pd.DataFrame({
+        "by": label, "level": "mean", "measure": structure.criteria, "estimate": m, "se": se_m,
+        "ci_low": low_m, "ci_high": high_m, "n": n_m.astype(np.int64), "n_eff": n_eff_m,
+        "deff": deff_m, "flag": flags(n_m, n_eff_m, se_m, high_m - low_m, wide=None),
+        "ci_method": "wald", "df": df})
+    return pd.concat([share, mean], ignore_index=True)
+
+
+def _cells_df(cells: CellSums, layout: PsuLayout) -> float:
+    """R's ``degf`` of a domain: its PSUs − its strata."""
+    return float(len(cells.psu) - len(np.unique(layout.psu_stratum[cells.psu])))
+
+
+def _table(results: list[tuple[str, dict, float]], structure, layout, by, ci, level
+           ) -> SipasTable:
+    if ci not in intervals.METHODS:
+        raise DesignError(f"unknown interval method {ci!r}; use one of "
+                          f"{', '.join(intervals.METHODS)}")
+    frames = [_records(label, res, structure, df, ci, level) for label, res, df in results]
+    return SipasTable(pd.concat(frames, ignore_index=True)[FIELDS], by, layout.lonely_strata,
+                      layout.df)
+
+
+def indices_from_cells(cells: CellSums, layout: PsuLayout, labels: list, structure: Structure,
+                       by: str | None = None, ci: str = "logit", level: float = 0.95
+                       ) -> SipasTable:
+    """SIPAS table from cell sums: ALL, then each domain in ``labels`` (when ``by``)."""
+    results = [("ALL", _cell_measures(cells.by_psu(), structure, layout), float(layout.df))]
+    if by is not None:
+        for d, label in enumerate(labels):
+            inside = cells.select(cells.domain == d)
+            results.append((label, _cell_measures(inside, structure, layout),
+                            _cells_df(inside, layout)))
+    return _table(results, structure, layout, by, ci, level)
+
+
+def indices_from_sums(sums: pd.DataFrame, structure, by: str | None = "domain",
+                      ci: str = "logit", level: float = 0.95,
+                      lonely_psu: str = "adjust") -> SipasTable:
+    """SIPAS table from a sums DataFrame (``analysis.sql.sipas_sums`` or ``design_sums``).
+
+    ``by`` only switches the per-domain rows on (the sums' ``domain`` column holds the values).
+    """
+    structure = load_structure(structure)
+    layout, cells, labels = cells_from_frame(sums, structure, lonely_psu)
+    return indices_from_cells(cells, layout, labels, structure,
+                              by=by if labels else None, ci=ci, level=level)
+
+
+def _design_cells(design: SurveyDesign, structure: Structure, by: str | None):
+    answers = answer_columns(design.frame, structure)
+    g, labels = domain_codes(design, by)
+    cells = cells_from_arrays(answers, design.weights, design.psu_code, g, structure)
+    return answers, g, labels, cells
+
+
+def design_sums(design: SurveyDesign, structure, by: str | None = None) -> pd.DataFrame:
+    """The sufficient-sums DataFrame of a design (same layout as ``analysis.sql.sipas_sums``)."""
+    structure = load_structure(structure)
+    _, _, labels, cells = _design_cells(design, structure, by)
+    return cells_to_frame(cells, design.layout, labels, structure)
+
+
+def _calibrated_measures(design, structure, answers, inside) -> dict:
+    """Measures of one domain for a calibrated design: observation-level z, then residuals."""
+    w = design.weights * inside
+    answered = np.isfinite(answers)
+    y0 = np.where(answered, answers, 0.0)
+    wa = w[:, None] * answered
+    sat = (y0 >= structure.satisfied_min)
+    totals = {"n": (answered & inside[:, None]).sum(axis=0).astype(float), "a": wa.sum(axis=0),
+              "s": (wa * sat).sum(axis=0), "y": (wa * y0).sum(axis=0),
+              "q": (wa * y0 * y0).sum(axis=0)}
+    index = {c: k for k, c in enumerate(structure.criteria)}
+    totals["n_element"] = np.array([(answered[:, [index[c] for c in e.criteria]].any(axis=1)
+                                     & inside).sum() for e in structure.elements], dtype=float)
+    totals["n_any"] = float((answered.any(axis=1) & inside).sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, m = totals["s"] / totals["a"], totals["y"] / totals["a"]
+        z = np.hstack([wa * (sat - p) / totals["a"], wa * (y0 - m) / totals["a"]])
+    z = design.psu_totals(design.calibrate_residuals(np.nan_to_num(z)))
+    k = len(p)
+    return domain_measures(np.arange(design.n_psu), z[:, :k], z[:, k:], totals, structure,
+                           design.layout)
+
+
+def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "logit",
+            level: float = 0.95) -> SipasTable:
+    """Criterion, element, SIPAS indices and mean scores: "ALL" rows, then per domain of ``by``.
+
+    ``structure``: a Structure, a definition dict, a questionnaire code or a .json path.
+    ``ci``: logit (default) | beta | wilson | wald for the share measures.
+    """
+    structure = load_structure(structure)
+    if not design.calibration:
+        _, _, labels, cells = _design_cells(design, structure, by)
+        return indices_from_cells(cells, design.layout, labels, structure, by=by, ci=ci,
+                                  level=level)
+    answers = answer_matrix(design.frame, structure)
+    g, labels = domain_codes(design, by)
+    results = [("ALL", _calibrated_measures(design, structure, answers, np.ones(design.n, bool)),
+                float(design.df))]
+    if by is not None:
+        dfs = domain_df(design, g, len(labels))
+        results += [(label, _calibrated_measures(design, structure, answers, g == d), dfs[d])
+                    for d, label in enumerate(labels)]
+    return _table(results, structure, design.layout, by, ci, level)

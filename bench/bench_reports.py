@@ -1,0 +1,233 @@
+"""Benchmark: the report page for a province-year of about 200,000 responses.
+
+Builds a throwaway SQLite database (and a PostgreSQL one when reachable), migrates it with
+``flask --app survey sipas init``, loads the demo province (its agencies, counters and a few
+responses of the year before) and bulk-inserts 200,000 synthetic responses of one year with
+quarterly dossier totals, signs a test client in as an analyst and times
+``GET /reports/?period=YEAR``: the first (cold) request and the median of the next ones (the
+report tables are cached by filters and data version). Not a timed test: run it by hand or with
+``make bench``.
+
+Environment: ``BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/
+sipas_reports_bench``, dropped and re-created), ``BENCH_RESPONSES`` (responses in the year,
+default 200000), ``BENCH_RUNS`` (default 5), ``BENCH_KEEP`` (a SQLite file to reuse).
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+YEAR = 2026
+PG_URL = os.environ.get("BENCH_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/sipas_reports_bench")
+IN_YEAR = int(os.environ.get("BENCH_RESPONSES", "200000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+
+
+def _flask(url: str, *args: str) -> None:
+    env = {**os.environ, "SIPAS_DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "flask", "--app", "survey", "sipas", *args],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
+
+
+def _reset_pg() -> None:
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _app(url: str):
+    from survey import create_app
+
+    return create_app({"CONFIG_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
+                       "WTF_CSRF_ENABLED": False})
+
+
+def _year_rows(session, n: int, seed: int = 7) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """Synthetic responses, answers and quarterly totals for ``YEAR`` (vectorised)."""
+    import uuid
+
+    import numpy as np
+
+    from survey import periods
+    from survey import questionnaires as qdefs
+    from survey.models import Counter, Questionnaire
+
+    rng = np.random.default_rng(seed)
+    questionnaire = session.scalars(sa.select(Questionnaire).where(
+        Questionnaire.code == "sipas").order_by(Questionnaire.version.desc())).first()
+    codes = qdefs.criterion_codes(questionnaire.definition)
+    counters = session.scalars(sa.select(Counter).order_by(Counter.id)).all()
+    served = [[a.id for a in c.service_areas] for c in counters]
+    popularity = rng.gamma(2.0, 1.0, len(counters))
+    picks = rng.choice(len(counters), size=n, p=popularity / popularity.sum())
+    areas = np.array([served[i][k] for i, k in zip(
+        picks, (rng.random(n) * np.array([len(served[i]) for i in picks])).astype(int))])
+    days = rng.integers(0, 365, n)
+    effect = rng.normal(0, 0.35, len(counters))
+    latent = 3.9 + effect[picks][:, None] + rng.normal(0, 0.7, (n, len(codes)))
+    values = np.clip(np.rint(latent), 1, 5).astype(int)
+    skip = np.array([0.35 if c.startswith("GY") else 0.04 for c in codes])
+    values[rng.random(values.shape) < skip[None, :]] = 0
+    values[(values == 0).all(axis=1), 0] = 4
+    items = qdefs.item_codes(questionnaire.definition)
+    chars = np.full((n, len(items)), ord("-"), dtype=np.uint8)
+    for j, code in enumerate(codes):
+        column = values[:, j]
+        chars[:, items.index(code)] = np.where(column > 0, ord("0") + column, ord("-"))
+    item_values = [bytes(row).decode("ascii") for row in chars]
+    first_id = (session.scalar(sa.select(sa.func.max(sa.text("id"))).select_from(
+        sa.table("responses"))) or 0) + 1
+    start = date(YEAR, 1, 1).toordinal()
+    responses, cells = [], {}
+    for r in range(n):
+        counter = counters[picks[r]]
+        day = date.fromordinal(start + int(days[r]))
+        responses.append((first_id + r, uuid.UUID(int=int(rng.integers(0, 2**62)) << 64 | r),
+                          questionnaire.id, "sipas", counter.id, counter.agency_id,
+                          int(areas[r]), "kiosk" if r % 4 else "qr", day, "valid",
+                          item_values[r]))
+        key = (periods.quarter_of(day), counter.agency_id, int(areas[r]))
+        cells[key] = cells.get(key, 0) + 1
+    rr, cc = np.nonzero(values)
+    answers = list(zip((rr + first_id).tolist(), [codes[c] for c in cc],
+                       values[rr, cc].tolist()))
+    totals = [(q, a, s, int(k * rng.uniform(8, 60))) for (q, a, s), k in sorted(cells.items())]
+    return responses, answers, totals
+
+
+RESPONSE_COLUMNS = ("id", "uuid", "questionnaire_id", "questionnaire_code", "counter_id",
+                    "agency_id", "service_area_id", "channel", "survey_date", "status",
+                    "item_values")
+
+
+def _insert_sqlite(raw, responses, answers, totals) -> None:
+    cursor = raw.cursor()
+    cursor.executemany(
+        f"INSERT INTO responses ({', '.join(RESPONSE_COLUMNS)}, received_at) "
+        f"VALUES ({', '.join('?' * len(RESPONSE_COLUMNS))}, ?)",
+        [(r[0], r[1].hex, *r[2:8], r[8].isoformat(), *r[9:],
+          f"{r[8].isoformat()} 09:00:00.000000") for r in responses])
+    cursor.executemany("INSERT INTO answers (response_id, item_code, value) VALUES (?, ?, ?)",
+                       answers)
+    cursor.executemany("INSERT INTO population_totals (period, agency_id, service_area_id, "
+                       "dossiers) VALUES (?, ?, ?, ?)", totals)
+    raw.commit()
+
+
+def _insert_pg(raw, responses, answers, totals) -> None:
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY responses ({', '.join(RESPONSE_COLUMNS)}, received_at) "
+                         "FROM STDIN") as copy:
+            for r in responses:
+                copy.write_row((*r, f"{r[8].isoformat()} 09:00:00+00"))
+        with cursor.copy("COPY answers (response_id, item_code, value) FROM STDIN") as copy:
+            for row in answers:
+                copy.write_row(row)
+        with cursor.copy("COPY population_totals (period, agency_id, service_area_id, dossiers) "
+                         "FROM STDIN") as copy:
+            for row in totals:
+                copy.write_row(row)
+        cursor.execute("SELECT setval('responses_id_seq', (SELECT max(id) FROM responses))")
+        cursor.execute("ANALYZE")
+    raw.commit()
+
+
+def build(url: str) -> int:
+    """Migrate ``url``, load the demo province and ``IN_YEAR`` responses in ``YEAR``."""
+    from survey import demo
+    from survey.extensions import db
+
+    _flask(url, "init")
+    app = _app(url)
+    with app.app_context():
+        if not demo.is_loaded(db.session):
+            started = time.perf_counter()
+            demo.load(db.session, responses=200, today=date(YEAR - 1, 12, 31))
+            db.session.commit()
+            rows = _year_rows(db.session, IN_YEAR)
+            raw = db.engine.raw_connection()
+            try:
+                (_insert_pg if url.startswith("postgresql") else _insert_sqlite)(raw, *rows)
+            finally:
+                raw.close()
+            print(f"  loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        count = db.session.scalar(sa.text(
+            "SELECT count(*) FROM responses WHERE survey_date >= :a AND survey_date < :b"),
+            {"a": date(YEAR, 1, 1), "b": date(YEAR + 1, 1, 1)})
+        db.engine.dispose()
+    return int(count)
+
+
+def time_page(url: str) -> tuple[float, float]:
+    """Seconds for the cold request and the median of the warm ones."""
+    from survey.catalog import create_user
+    from survey.extensions import db
+    from survey.models import User
+
+    app = _app(url)
+    with app.app_context():
+        user = db.session.scalars(sa.select(User).where(User.username == "bench-analyst")).first()
+        if user is None:
+            user = create_user(db.session, "bench-analyst", "bench-password-123", "analyst", None)
+            db.session.commit()
+        user_id = user.id
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    times = []
+    for _ in range(RUNS + 1):
+        started = time.perf_counter()
+        response = client.get(f"/reports/?period={YEAR}")
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
+    with app.app_context():
+        db.engine.dispose()
+    return times[0], statistics.median(times[1:])
+
+
+def main() -> None:
+    """Build the databases, time the page, print one line."""
+    figures = {}
+    keep = os.environ.get("BENCH_KEEP")
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_url = f"sqlite:///{keep or Path(tmp) / 'bench.db'}"
+        n = build(sqlite_url)
+        figures["SQLite"] = time_page(sqlite_url)
+        if _pg_reachable():
+            if not keep:
+                _reset_pg()
+            build(PG_URL)
+            figures["PostgreSQL"] = time_page(PG_URL)
+    parts = [f"{cold:.2f} s cold / {warm:.2f} s warm ({name})"
+             for name, (cold, warm) in figures.items()]
+    print(f"report page, {n // 1000}k responses/year: " + ", ".join(parts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The workspace audit log: who changed what, when, with the values before and after."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .models import AuditEvent, User
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe copy of ``value`` (dates as ISO text, sets as sorted lists)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def record(session: Session, user: User | None, action: str, entity: str,
+           entity_id: Any, before: dict | None, after: dict | None) -> AuditEvent:
+    """Add one audit event to ``session`` (written with the change it describes)."""
+    user_id = getattr(user, "id", None) if user is not None and not getattr(
+        user, "is_anonymous", False) else None
+    event = AuditEvent(user_id=user_id, action=action, entity=entity,
+                       entity_id=None if entity_id is None else str(entity_id)[:64],
+                       before=_plain(before), after=_plain(after))
+    session.add(event)
+    return event
+
+
+def snapshot(obj: Any, fields: tuple[str, ...]) -> dict:
+    """The named attributes of ``obj`` as a plain dict, for before/after values."""
+    return {name: _plain(getattr(obj, name)) for name in fields}

@@ -1,0 +1,43 @@
+"""The kiosk's interface words in every language, so the tablet can switch without a reload."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+
+def _words() -> dict[str, str]:
+    return {
+        "start": _("Start"),
+        "welcome": _("How was your visit today?"),
+        "tap_to_start": _("Touch the button to give your opinion. It takes about a minute."),
+        "choose_area": _("What did you come for today?"),
+        "back": _("Back"),
+        "next": _("Next"),
+        "send": _("Send"),
+        "skip": _("Skip"),
+        "question": _("Question"),
+        "overall": _("Overall"),
+        "scale": _("How satisfied are you?"),
+        "profile": _("About you (optional)"),
+        "profile_hint": _("You may skip these questions."),
+        "thanks": _("Thank you!"),
+        "recorded": _("Your opinion has been recorded."),
+        "restart": _("The screen will go back to the start in a few seconds."),
+        "finish": _("Done"),
+        "large_text": _("Large text"),
+        "pending": _("Waiting to be sent"),
+        "progress": _("Survey progress"),
+        "language": _("Language"),
+        "anonymous": _("Anonymous survey"),
+        "need_answer": _("Please answer at least one question."),
+    }
+
+
+def kiosk_texts() -> dict[str, dict[str, str]]:
+    """The interface words keyed by language code."""
+    texts = {}
+    for code in current_app.config["LANGUAGES"]:
+        with force_locale(code):
+            texts[code] = _words()
+    return texts

@@ -1,0 +1,100 @@
+"""The QR form, built from a questionnaire definition: one radio group per item."""
+from __future__ import annotations
+
+import uuid
+
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField, SubmitField
+from wtforms.validators import Length, Optional
+
+NOT_ANSWERED = "na"
+
+try:  # WTForms >= 3.3 deprecates (value, label) tuples
+    from wtforms import SelectChoice as _choice
+except ImportError:  # pragma: no cover - older WTForms
+    def _choice(value: str, label: str) -> tuple[str, str]:
+        return value, label
+
+
+class SurveyForm(FlaskForm):
+    """Base of the generated forms: submission id, start time, dossier reference, submit."""
+
+    submission_id = HiddenField()
+    started_at = HiddenField()
+    dossier_ref = StringField(validators=[Optional(), Length(max=64)])
+    submit = SubmitField()
+
+    def item_fields(self):
+        """The scale questions, in questionnaire order."""
+        return [self[code] for code in self.item_codes]
+
+    def profile_fields(self):
+        """The optional profile questions."""
+        return [self[f"profile_{code}"] for code in self.profile_codes]
+
+
+def _text(obj: dict, lang: str) -> str:
+    return obj.get(lang) or obj["vi"]
+
+
+def _scale_choices(definition: dict, lang: str) -> list:
+    scale = definition["scale"]
+    choices = [_choice(str(v), _text(scale["labels"][str(v)], lang))
+               for v in range(scale["min"], scale["max"] + 1)]
+    return choices + [_choice(NOT_ANSWERED, _text(scale["not_applicable"], lang))]
+
+
+def _questions(definition: dict) -> list[tuple[str, dict, dict | None]]:
+    rows = []
+    for element in definition["elements"]:
+        rows.extend((c["code"], c["question"], element["label"]) for c in element["criteria"])
+        if "overall" in element:
+            rows.append((element["overall"]["code"], element["overall"]["question"],
+                         element["label"]))
+    if "overall" in definition:
+        rows.append((definition["overall"]["code"], definition["overall"]["question"], None))
+    return rows
+
+
+def survey_form_class(definition: dict, areas: list, lang: str) -> type[SurveyForm]:
+    """A form class for ``definition``, with a service-area question when there are several."""
+    attrs: dict = {"item_codes": [], "profile_codes": [], "groups": {}}
+    for code, question, group in _questions(definition):
+        attrs[code] = RadioField(_text(question, lang), choices=_scale_choices(definition, lang),
+                                 validators=[Optional()])
+        attrs["item_codes"].append(code)
+        attrs["groups"][code] = _text(group, lang) if group else None
+    for field in definition.get("profile", []):
+        attrs[f"profile_{field['code']}"] = RadioField(
+            _text(field["label"], lang), validators=[Optional()],
+            choices=[_choice(o["code"], _text(o["label"], lang)) for o in field["options"]])
+        attrs["profile_codes"].append(field["code"])
+    if len(areas) > 1:
+        attrs["service_area"] = RadioField(
+            _("What did you come for today?"), validators=[Optional()],
+            choices=[_choice(a.code, a.name_en if lang == "en" else a.name_vi) for a in areas])
+    return type("GeneratedSurveyForm", (SurveyForm,), attrs)
+
+
+def new_submission_id() -> str:
+    """A fresh id for one filling of the form: a repeated post of it is stored once."""
+    return str(uuid.uuid4())
+
+
+def to_payload(form: SurveyForm, questionnaire, token: str) -> dict:
+    """The API-shaped submission of a filled form, validated by the shared function."""
+    answers = {}
+    for code in form.item_codes:
+        value = form[code].data
+        if value and value != NOT_ANSWERED:
+            answers[code] = int(value)
+    profile = {code: form[f"profile_{code}"].data for code in form.profile_codes
+               if form[f"profile_{code}"].data}
+    payload = {"id": form.submission_id.data, "counter": token,
+               "questionnaire": questionnaire.code, "version": questionnaire.version,
+               "answers": answers, "profile": profile, "started_at": form.started_at.data or None,
+               "dossier_ref": (form.dossier_ref.data or "").strip() or None}
+    if "service_area" in form:
+        payload["service_area"] = form.service_area.data or None
+    return payload

@@ -1,0 +1,58 @@
+"""``flask sipas report``: the report of the web page as JSON, CSV, XLSX or PDF."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from ..cli import fail, sipas_cli
+from ..extensions import db
+from .build import build_report
+from .filters import FilterError, ReportFilters, check
+
+FORMATS = ("json", "csv", "xlsx", "pdf")
+
+
+@sipas_cli.command("report")
+@click.option("--period", default=None, help="YYYY, YYYY-Qn, YYYY-MM or a date range "
+              "(default: all data, each response weighted within its quarter).")
+@click.option("--agency", default=None, help="Agency code (with its subordinate units).")
+@click.option("--service-area", default=None, help="Service area code (a domain).")
+@click.option("--channel", type=click.Choice(["all", "kiosk", "qr"]), default="all")
+@click.option("--questionnaire", default="sipas", show_default=True)
+@click.option("--weights", type=click.Choice(["dossiers", "none"]), default="dossiers")
+@click.option("--variance", type=click.Choice(["design", "calibrated"]), default="design")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="Language of the XLSX and PDF texts.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="File to write (default: standard output for json and csv).")
+@with_appcontext
+def report_command(period, agency, service_area, channel, questionnaire, weights, variance,
+                   lang, fmt, out) -> None:
+    """Compute the SIPAS report with the same numbers as the web page."""
+    from flask import current_app
+
+    from .downloads import render_report
+
+    filters = ReportFilters(period=period, agency=agency, service_area=service_area,
+                            channel=channel, questionnaire=questionnaire, weights=weights,
+                            variance=variance)
+    try:
+        check(db.session, filters)
+    except FilterError as exc:
+        fail(str(exc))
+    if fmt in ("xlsx", "pdf") and not out:
+        fail(f"--format {fmt} needs --out FILE")
+    with current_app.test_request_context(f"/?lang={lang}"):
+        report = build_report(db.session, filters)
+        body = render_report(report, fmt, lang)
+    if not out:
+        click.echo(body, nl=False)
+        return
+    if isinstance(body, str):
+        Path(out).write_text(body, encoding="utf-8")
+    else:
+        Path(out).write_bytes(body)
+    click.echo(f"Report written to {out}", err=True)

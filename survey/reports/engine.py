@@ -1,0 +1,112 @@
+"""The only module of the reports that calls ``analysis``: designs, indices, comparisons.
+
+``analysis`` is imported inside the functions so that the application starts (and every other
+page works) even where the statistics library is not installed.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+try:  # load the library (and scipy) with the app, not on the first report request
+    import analysis  # noqa: F401
+except ImportError:  # the app still starts; reports fail with a clear ImportError
+    analysis = None
+
+STRATA = "agency"
+CLUSTERS = "counter"
+LONELY_PSU = "adjust"
+CI_METHOD = "logit"
+LEVEL = 0.95
+DOMAIN = "_domain"
+OUTSIDE = "__outside__"
+RECORD_FIELDS = ["by", "level", "measure", "estimate", "se", "ci_low", "ci_high", "n", "n_eff",
+                 "deff", "flag"]
+CALIBRATION_CELLS = ["agency", "service_area"]
+
+
+def structure(definition: dict):
+    """The elements and criteria of a questionnaire definition, as ``analysis`` reads them."""
+    from analysis import sipas as sipas_measures
+
+    return sipas_measures.Structure.from_definition(definition)
+
+
+def design(frame: pd.DataFrame, weighted: bool = True, calibrated: bool = False):
+    """The report design: strata agency, clusters counter, dossier weights (or none).
+
+    ``calibrated`` post-stratifies to the dossier totals of the (agency, service area) cells, so
+    the estimates stay the same and the variance uses the calibration residuals.
+    """
+    from analysis import SurveyDesign, weighting
+
+    made = SurveyDesign(frame, weights="weight" if weighted else None, strata=STRATA,
+                        clusters=CLUSTERS, lonely_psu=LONELY_PSU)
+    if calibrated and weighted:
+        made = weighting.post_stratify(made, cell_totals(frame))
+    return made
+
+
+def cell_totals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dossiers of every (agency, service area) cell: the sums of the export's weights."""
+    totals = frame.groupby(CALIBRATION_CELLS, as_index=False)["weight"].sum()
+    return totals.rename(columns={"weight": "total"})
+
+
+def kish_effect(frame: pd.DataFrame) -> float:
+    """Kish's design effect of weighting, 1 + CV²(w)."""
+    from analysis import weighting
+
+    if frame.empty:
+        return float("nan")
+    return float(weighting.kish_deff(frame["weight"].to_numpy()))
+
+
+def indices(made, measures, by: str | None = None) -> pd.DataFrame:
+    """Criterion, element and SIPAS indices (and mean scores) as records, one per row."""
+    from analysis import sipas as sipas_measures
+
+    table = sipas_measures.indices(made, measures, by=by, ci=CI_METHOD, level=LEVEL)
+    frame = table.to_frame().reset_index(drop=True)
+    if "by" not in frame:
+        frame["by"] = "ALL"
+    frame["by"] = frame["by"].astype(str)
+    for name in RECORD_FIELDS:
+        if name not in frame:
+            frame[name] = np.nan
+    return frame[RECORD_FIELDS]
+
+
+def difference(current: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Change between two independent samples, measure by measure: estimate, CI, p-value."""
+    rows = []
+    merged = current.merge(previous, on=["level", "measure"], suffixes=("", "_prev"))
+    for row in merged.itertuples(index=False):
+        result = _difference(row.estimate, row.se, row.estimate_prev, row.se_prev)
+        rows.append({"level": row.level, "measure": row.measure, "current": row.estimate,
+                     "previous": row.estimate_prev, **result, "n": row.n,
+                     "n_previous": row.n_prev,
+                     "flag": row.flag, "flag_previous": row.flag_prev})
+    return pd.DataFrame(rows)
+
+
+def _difference(a: float, se_a: float, b: float, se_b: float) -> dict:
+    """``compare.difference`` as a dict; no test when both SEs are zero or missing."""
+    from analysis import compare
+
+    if not np.isfinite(np.hypot(se_a, se_b)) or np.hypot(se_a, se_b) == 0:
+        return {"difference": a - b, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                "p_value": np.nan}
+    result = compare.difference(a, se_a, b, se_b, level=LEVEL)
+    return {"difference": result.estimate, "se": result.se, "ci_low": result.ci_low,
+            "ci_high": result.ci_high, "p_value": result.p_value}
+
+
+def ranking(table: pd.DataFrame) -> pd.DataFrame:
+    """Units ranked by estimate with rank intervals and bands of indistinguishable units."""
+    from analysis import compare
+
+    ranked = compare.rank(table["by"].tolist(), table["estimate"].to_numpy(),
+                          table["se"].to_numpy(), level=LEVEL)
+    frame = ranked.to_frame().rename(columns={"unit": "by"})
+    return frame.merge(table[["by", "ci_low", "ci_high", "n", "flag"]], on="by")

@@ -1,0 +1,72 @@
+"""The report filter form (a GET form: the query string is the report's address)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, Form, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Optional
+
+from .filters import ReportFilters
+
+ALL = ""
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ReportForm(Form):
+    """Period, agency subtree, domains and method options of a report."""
+
+    period = SelectField(_l("Period"), validate_choice=False)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    agency = SelectField(_l("Agency (with its subordinate units)"), validate_choice=False)
+    service_area = SelectField(_l("Service area"), validate_choice=False)
+    channel = SelectField(_l("Channel"), choices=options([
+        ("all", _l("All channels")), ("kiosk", _l("Kiosk at the counter")),
+        ("qr", _l("QR code on a phone"))]))
+    questionnaire = SelectField(_l("Questionnaire"), validate_choice=False)
+    weights = SelectField(_l("Weights"), choices=options([
+        ("dossiers", _l("Weighted to dossiers handled")), ("none", _l("Unweighted"))]))
+    variance = SelectField(_l("Variance"), choices=options([
+        ("design", _l("Design-based (weights as given)")),
+        ("calibrated", _l("Calibrated (post-stratified to the dossier totals)"))]))
+
+    def set_choices(self, period_labels: list[str], agencies: list[tuple[str, str]],
+                    areas: list[tuple[str, str]], questionnaires: list[str],
+                    whole_province: bool) -> None:
+        """Fill the pickers with what exists and what the user may see."""
+        self.period.choices = options([(p, p) for p in period_labels]
+                                      + [("custom", _l("Custom range"))])
+        self.agency.choices = options(([(ALL, _l("Whole province"))] if whole_province else [])
+                                      + agencies)
+        self.service_area.choices = options([(ALL, _l("All service areas"))] + areas)
+        self.questionnaire.choices = options([(q, q) for q in questionnaires])
+
+    def add_period(self, label: str) -> None:
+        """Offer ``label`` (a custom range from the query string) in the period picker."""
+        if label not in {c.value for c in self.period.choices}:
+            self.period.choices.insert(0, SelectChoice(label, label))
+        self.period.data = label
+
+    def custom_period(self) -> str | None:
+        """The ``from..to`` label of a custom range, when both dates are given."""
+        if self.date_from.data and self.date_to.data:
+            return f"{self.date_from.data.isoformat()}..{self.date_to.data.isoformat()}"
+        return None
+
+    def to_filters(self, default_period: str, default_agency: str | None) -> ReportFilters:
+        """The filters this form asks for, with defaults filled in."""
+        period = self.period.data or default_period
+        if period == "custom":
+            period = self.custom_period() or default_period
+        return ReportFilters(
+            period=period,
+            agency=self.agency.data or default_agency,
+            service_area=self.service_area.data or None,
+            channel=self.channel.data or "all",
+            questionnaire=self.questionnaire.data or "sipas",
+            weights=self.weights.data or "dossiers",
+            variance=self.variance.data or "design")

@@ -1,0 +1,164 @@
+"""A printable Vietnamese report (PDF): title, scope, method note, tables and charts."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+from flask_babel import gettext as _
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from . import figures
+from .notes import method_notes
+from .present import Cell, fmt
+from .view import ReportView
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FAMILY = "DejaVu"
+HEADER = FontFace(emphasis="BOLD", fill_color=(221, 230, 240))
+
+
+def _document() -> FPDF:
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.add_font(FAMILY, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(FAMILY, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.set_margins(15, 15, 15)
+    pdf.alias_nb_pages()
+    return pdf
+
+
+def _text(c: Cell) -> tuple[str, str, str]:
+    """Estimate, interval and n as text; a dash when suppressed."""
+    if not c.shown:
+        return "—", "", str(c.n)
+    marks = " *" if "low_n" in c.flags else ""
+    interval = f"{fmt(c.ci_low)}–{fmt(c.ci_high)}" if c.ci_low is not None else ""
+    return fmt(c.estimate) + marks, interval, str(c.n)
+
+
+def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
+    pdf.ln(3)
+    pdf.set_font(FAMILY, "B", size)
+    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 9)
+
+
+def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: tuple) -> None:
+    pdf.set_font(FAMILY, "", 8)
+    with pdf.table(col_widths=widths, headings_style=HEADER, line_height=4.6,
+                   text_align="LEFT", repeat_headings=1) as table:
+        table.row(header)
+        for values in rows:
+            table.row(values)
+    pdf.set_font(FAMILY, "", 9)
+
+
+def _chart(pdf: FPDF, png: bytes, width: float = 170) -> None:
+    pdf.image(io.BytesIO(png), w=width)
+    pdf.ln(2)
+
+
+def _title_page(pdf: FPDF, view: ReportView) -> None:
+    f = view.report.filters
+    pdf.add_page()
+    pdf.set_font(FAMILY, "B", 16)
+    pdf.multi_cell(0, 9, _("Citizen satisfaction with administrative services (SIPAS)"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 11)
+    agency = view.labels.agencies.get(f.agency, f.agency) if f.agency else _("Whole province")
+    lines = [_("Period") + f": {f.period or _('all data')}", _("Agency") + f": {agency}"]
+    if f.service_area:
+        lines.append(_("Service area") + f": {view.labels.areas.get(f.service_area)}")
+    if f.channel != "all":
+        lines.append(_("Channel") + f": {f.channel}")
+    lines.append(_("Weights") + ": " + (_("Weighted to dossiers handled") if f.weighted
+                                         else _("Unweighted")))
+    for line in lines:
+        pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    estimate, interval, n = _text(view.headline)
+    pdf.ln(4)
+    pdf.set_font(FAMILY, "B", 22)
+    pdf.cell(0, 12, f"SIPAS: {estimate} %", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, "", 11)
+    pdf.cell(0, 6, _("95% CI") + f": {interval}   n = {n}",
+             new_x="LMARGIN", new_y="NEXT")
+
+
+def _method(pdf: FPDF, view: ReportView) -> None:
+    _heading(pdf, _("How these numbers were computed"), 11)
+    for paragraph in method_notes(view.report.filters, view.weighting):
+        pdf.multi_cell(0, 4.5, paragraph, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+
+def _elements(pdf: FPDF, view: ReportView) -> None:
+    _heading(pdf, _("Elements and criteria"))
+    rows = []
+    for el in view.elements:
+        rows.append([f"{el.code} · {el.name}", *_text(el.cell)])
+        rows += [[f"   {code} · {name}", *_text(c)] for code, name, c, _mean in el.criteria]
+    _table(pdf, [_("Element / criterion"), _("Index, %"), _("95% CI"), _("n")], rows,
+           (110, 22, 30, 18))
+
+
+def _breakdown(pdf: FPDF, view: ReportView, breakdown: str, title: str, unit: str) -> None:
+    _heading(pdf, title)
+    rows = []
+    for row in view.breakdowns.get(breakdown, []):
+        estimate, interval, n = _text(row["cells"][0])
+        elements = [_text(c)[0] for c in row["cells"][1:]]
+        rows.append([row["name"], estimate, interval, n, *elements])
+    header = [unit, "SIPAS", _("95% CI"), _("n"), *view.measures[1:]]
+    widths = (62, 16, 24, 12) + (12,) * (len(view.measures) - 1)
+    _table(pdf, header, rows, widths)
+
+
+def _ranking(pdf: FPDF, view: ReportView) -> None:
+    if not view.ranking:
+        return
+    _heading(pdf, _("Ranking of agencies"))
+    rows = [[str(int(r["rank"])), f"{int(r['rank_low'])}–{int(r['rank_high'])}", str(r["band"]),
+             r["name"], *_text(r["cell"])] for r in view.ranking]
+    _table(pdf, [_("Rank"), _("Plausible ranks (95%)"), _("Band"), _("Agency"), "SIPAS",
+                 _("95% CI"), _("n")], rows, (12, 24, 12, 66, 16, 24, 12))
+
+
+def _change(pdf: FPDF, view: ReportView) -> None:
+    if not view.change:
+        return
+    _heading(pdf, _("Change from the previous period (%(period)s)",
+                    period=view.report.previous_period))
+    rows = []
+    for r in view.change:
+        diff = "—" if r["difference"] is None else f"{r['difference']:+.1f}"
+        interval = "" if r["difference"] is None else f"{fmt(r['ci_low'])} – {fmt(r['ci_high'])}"
+        rows.append([r["name"], _text(r["previous"])[0], _text(r["current"])[0], diff, interval,
+                     _("yes") if r["significant"] else _("no")])
+    _table(pdf, [_("Measure"), view.report.previous_period or "", view.report.filters.period
+                 or "", _("Change, points"), _("95% CI of the change"), _("Significant?")],
+           rows, (62, 20, 20, 22, 34, 22))
+
+
+def pdf_bytes(view: ReportView) -> bytes:
+    """The report as PDF bytes."""
+    pdf = _document()
+    _title_page(pdf, view)
+    _chart(pdf, figures.trend(view, "png"), 165)
+    _method(pdf, view)
+    pdf.add_page()
+    _elements(pdf, view)
+    _change(pdf, view)
+    pdf.add_page()
+    _chart(pdf, figures.by_area(view, "png"))
+    _breakdown(pdf, view, "service_area", _("By service area"), _("Service area"))
+    pdf.add_page()
+    _chart(pdf, figures.heat(view, "png"))
+    pdf.add_page()
+    _chart(pdf, figures.by_agency(view, "png"))
+    _breakdown(pdf, view, "agency", _("By agency"), _("Agency"))
+    _ranking(pdf, view)
+    pdf.add_page()
+    _breakdown(pdf, view, "counter", _("By counter"), _("Counter"))
+    return bytes(pdf.output())

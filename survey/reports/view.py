@@ -1,0 +1,114 @@
+"""The report as rows ready to show: the page, the XLSX and the PDF all read this."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .build import Report
+from .present import Cell, Labels, breakdown_rows, cell, matrix, records_by
+
+SIGNIFICANCE = 0.05
+
+
+@dataclass
+class ElementRow:
+    """An element with its index; its criteria with index and mean score (1–5)."""
+
+    code: str
+    name: str
+    cell: Cell
+    criteria: list[tuple[str, str, Cell, Cell]]
+
+
+@dataclass
+class ReportView:
+    """Rows of every section of one report."""
+
+    report: Report
+    labels: Labels
+    headline: Cell
+    elements: list[ElementRow]
+    measures: list[str]
+    breakdowns: dict[str, list[dict]]
+    change: list[dict]
+    ranking: list[dict]
+    trend: list[tuple[str, Cell]]
+    heat_rows: list[str]
+    heat_columns: list[str]
+    heat_grid: list[list[Cell]]
+
+    @property
+    def weighting(self) -> dict:
+        """Totals, design size and Kish effect of the current period."""
+        return self.report.current.weighting
+
+
+def _elements(report: Report, names: Labels) -> list[ElementRow]:
+    overall = report.current.overall
+    elements = records_by(overall, "element")
+    criteria_index = records_by(overall, "criterion")
+    means = records_by(overall, "mean")
+    rows = []
+    for code, name, criteria in names.elements:
+        rows.append(ElementRow(code, name, cell(elements.get(("ALL", code))), [
+            (c, label, cell(criteria_index.get(("ALL", c))), cell(means.get(("ALL", c))))
+            for c, label in criteria]))
+    return rows
+
+
+def _change(report: Report, names: Labels) -> list[dict]:
+    if report.change is None or report.change.empty:
+        return []
+    rows = []
+    for record in report.change.to_dict("records"):
+        now = cell({**record, "estimate": record["current"], "ci_low": None, "ci_high": None})
+        before = cell({"estimate": record["previous"], "n": record["n_previous"],
+                       "flag": record["flag_previous"]})
+        comparable = now.shown and before.shown
+        p_value = record.get("p_value")
+        rows.append({
+            "measure": record["measure"], "name": names.measures.get(record["measure"],
+                                                                      record["measure"]),
+            "level": record["level"], "current": now, "previous": before,
+            "difference": record["difference"] if comparable else None,
+            "ci_low": record["ci_low"] if comparable else None,
+            "ci_high": record["ci_high"] if comparable else None,
+            "p_value": p_value if comparable else None,
+            "significant": bool(comparable and p_value is not None
+                                and not math.isnan(p_value) and p_value < SIGNIFICANCE)})
+    rows.sort(key=lambda r: r["level"] != "index")
+    return rows
+
+
+def _ranking(report: Report, names: Labels) -> list[dict]:
+    if report.ranking is None or report.ranking.empty:
+        return []
+    rows = []
+    for record in report.ranking.sort_values("rank").to_dict("records"):
+        rows.append({**record, "name": names.agencies.get(record["by"], record["by"]),
+                     "cell": cell(record)})
+    return rows
+
+
+def _heat(report: Report, names: Labels) -> tuple[list[str], list[str], list[list[Cell]]]:
+    table = report.current.breakdowns.get("service_area")
+    criteria = [c for _, _, crit in names.elements for c, _ in crit]
+    if table is None or table.empty:
+        return criteria, [], []
+    units = sorted(set(table["by"]))
+    grid = matrix(table, criteria, units)
+    return criteria, [names.areas.get(u, u) for u in units], grid
+
+
+def report_view(report: Report, names: Labels) -> ReportView:
+    """Assemble every section of ``report`` with ``names``."""
+    keyed = records_by(report.current.overall, "index")
+    measures = ["SIPAS"] + [code for code, _, _ in names.elements]
+    breakdowns = {b: breakdown_rows(t, b, names, measures)
+                  for b, t in report.current.breakdowns.items()}
+    trend = [(r["period"], cell(r)) for r in report.trend.to_dict("records")] \
+        if report.trend is not None and not report.trend.empty else []
+    rows, columns, grid = _heat(report, names)
+    return ReportView(report, names, cell(keyed.get(("ALL", "SIPAS"))),
+                      _elements(report, names), measures, breakdowns, _change(report, names),
+                      _ranking(report, names), trend, rows, columns, grid)

@@ -1,0 +1,147 @@
+"""The report as an XLSX workbook formatted for printing: a summary and one sheet per table."""
+from __future__ import annotations
+
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .notes import method_notes
+from .present import Cell
+from .view import ReportView
+
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+PERCENT = "0.0"
+HEADER_ROW = 3
+
+
+def _setup(sheet: Worksheet, title: str, headers: list[str], widths: list[int]) -> None:
+    sheet["A1"] = title
+    sheet["A1"].font = Font(bold=True, size=13)
+    for col, (name, width) in enumerate(zip(headers, widths), start=1):
+        cell = sheet.cell(row=HEADER_ROW, column=col, value=name)
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.oddFooter.center.text = "&P / &N"
+
+
+def _cell_values(c: Cell) -> list:
+    """Estimate, CI low, CI high (blank when suppressed), n, flag."""
+    if not c.shown:
+        return [None, None, None, c.n, c.flag or "suppressed"]
+    return [c.estimate, c.ci_low, c.ci_high, c.n, c.flag or ""]
+
+
+def _append(sheet: Worksheet, values: list, number_columns: range) -> None:
+    sheet.append(values)
+    row = sheet.max_row
+    for col in number_columns:
+        sheet.cell(row=row, column=col).number_format = PERCENT
+
+
+def _estimate_headers() -> list[str]:
+    return [_("Index, %"), _("95% CI low"), _("95% CI high"), _("n"), _("Flag")]
+
+
+def summary_sheet(sheet: Worksheet, view: ReportView) -> None:
+    """Title, scope, headline SIPAS, weighting and method note."""
+    f = view.report.filters
+    _setup(sheet, _("SIPAS report") + f" · {f.period or _('all data')}",
+           [_("Item"), _("Value")], [34, 110])
+    agency = view.labels.agencies.get(f.agency, f.agency) if f.agency else _("Whole province")
+    rows = [(_("Period"), f.period or _("all data")), (_("Agency"), agency),
+            (_("Service area"), view.labels.areas.get(f.service_area, _("All service areas"))
+             if f.service_area else _("All service areas")),
+            (_("Channel"), f.channel), (_("Questionnaire"), f.questionnaire),
+            (_("Weights"), _("Weighted to dossiers handled") if f.weighted else _("Unweighted"))]
+    for label, value in rows:
+        sheet.append([label, value])
+    h = view.headline
+    sheet.append([_("SIPAS index, %"), h.estimate if h.shown else None])
+    sheet.cell(row=sheet.max_row, column=2).number_format = PERCENT
+    sheet.append([_("95% CI"), f"{h.ci_low:.1f}–{h.ci_high:.1f}" if h.shown and
+                  h.ci_low is not None else ""])
+    sheet.append([_("Respondents"), h.n])
+    sheet.append([_("Flag"), h.flag])
+    for paragraph in method_notes(f, view.weighting):
+        sheet.append([_("Method"), paragraph])
+        sheet.cell(row=sheet.max_row, column=2).alignment = Alignment(wrap_text=True)
+
+
+def elements_sheet(sheet: Worksheet, view: ReportView) -> None:
+    """Elements and their criteria."""
+    _setup(sheet, _("Elements and criteria"), [_("Code"), _("Element / criterion")]
+           + _estimate_headers() + [_("Mean score, 1–5")], [10, 60, 11, 11, 11, 8, 14, 12])
+    for el in view.elements:
+        _append(sheet, [el.code, el.name] + _cell_values(el.cell), range(3, 6))
+        sheet.cell(row=sheet.max_row, column=2).font = Font(bold=True)
+        for code, name, c, mean in el.criteria:
+            _append(sheet, [code, "   " + name] + _cell_values(c)
+                    + [mean.estimate if mean.shown else None], range(3, 6))
+            sheet.cell(row=sheet.max_row, column=8).number_format = "0.00"
+
+
+def breakdown_sheet(sheet: Worksheet, view: ReportView, breakdown: str, title: str,
+                    unit: str) -> None:
+    """One row per (unit, measure) of a breakdown."""
+    _setup(sheet, title, [_("Code"), unit, _("Measure")] + _estimate_headers(),
+           [14, 44, 10, 11, 11, 11, 8, 14])
+    for row in view.breakdowns.get(breakdown, []):
+        for measure, c in zip(view.measures, row["cells"]):
+            _append(sheet, [row["code"], row["name"], measure] + _cell_values(c), range(4, 7))
+
+
+def ranking_sheet(sheet: Worksheet, view: ReportView) -> None:
+    """Agencies with rank, plausible ranks and band."""
+    _setup(sheet, _("Ranking of agencies"), [_("Rank"), _("Lowest plausible rank"),
+           _("Highest plausible rank"), _("Band"), _("Agency")] + _estimate_headers(),
+           [7, 12, 12, 8, 44, 11, 11, 11, 8, 14])
+    for row in view.ranking:
+        _append(sheet, [row["rank"], row["rank_low"], row["rank_high"], row["band"],
+                        row["name"]] + _cell_values(row["cell"]), range(6, 9))
+
+
+def change_sheet(sheet: Worksheet, view: ReportView) -> None:
+    """Change from the previous period."""
+    previous = view.report.previous_period or ""
+    _setup(sheet, _("Change from the previous period (%(period)s)", period=previous),
+           [_("Measure"), previous, _("n"), view.report.filters.period or "", _("n"),
+            _("Change, points"), _("95% CI low"), _("95% CI high"), _("p-value"),
+            _("Significant?")], [40, 11, 8, 11, 8, 12, 11, 11, 9, 12])
+    for row in view.change:
+        before, now = row["previous"], row["current"]
+        _append(sheet, [row["name"], before.estimate if before.shown else None, before.n,
+                        now.estimate if now.shown else None, now.n, row["difference"],
+                        row["ci_low"], row["ci_high"], row["p_value"],
+                        _("yes") if row["significant"] else _("no")], [2, 4, 6, 7, 8])
+        sheet.cell(row=sheet.max_row, column=9).number_format = "0.000"
+
+
+def workbook_bytes(view: ReportView) -> bytes:
+    """The whole workbook as bytes."""
+    book = Workbook()
+    summary_sheet(book.active, view)
+    book.active.title = _("Summary")[:31]
+    elements_sheet(book.create_sheet(_("Elements and criteria")[:31]), view)
+    for breakdown, title, unit in (
+            ("service_area", _("By service area"), _("Service area")),
+            ("agency", _("By agency"), _("Agency")),
+            ("counter", _("By counter"), _("Counter"))):
+        breakdown_sheet(book.create_sheet(title[:31]), view, breakdown, title, unit)
+    ranking_sheet(book.create_sheet(_("Ranking")[:31]), view)
+    change_sheet(book.create_sheet(_("Change")[:31]), view)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,92 @@
+"""``flask sipas report`` gives the page's numbers, and the design of ``python -m analysis``."""
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from survey.extensions import db
+from survey.reports.build import build_report
+from survey.reports.filters import ReportFilters
+
+from reports_helpers import PERIOD, headline
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _report_json(app, *args) -> list[dict]:
+    result = app.test_cli_runner().invoke(args=["sipas", "report", *args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _sipas(records, section="overall") -> dict:
+    return next(r for r in records if r["section"] == section and r["measure"] == "SIPAS"
+                and r["by"] == "ALL")
+
+
+def _analysis_cli(app, tmp_path, period: str | None) -> dict:
+    args = ["sipas", "export", "--out", str(tmp_path / "export.csv")]
+    if period:
+        args += ["--period", period]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    run = subprocess.run(
+        [sys.executable, "-m", "analysis", "sipas", str(tmp_path / "export.csv"), "--weight",
+         "weight", "--strata", "agency", "--cluster", "counter", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, check=True)
+    records = json.loads(run.stdout)
+    return next(r for r in records if r["measure"] == "SIPAS" and str(r["by"]) == "ALL")
+
+
+@pytest.mark.parametrize("period", [PERIOD, "2026", None])
+def test_report_equals_python_m_analysis_on_the_export(demo_app, tmp_path, period):
+    expected = _analysis_cli(demo_app, tmp_path, period)
+    ours = _sipas(_report_json(demo_app, *(["--period", period] if period else [])))
+    assert ours["estimate"] == pytest.approx(expected["estimate"], rel=1e-9)
+    assert ours["se"] == pytest.approx(expected["se"], rel=1e-9)
+    assert ours["n"] == expected["n"]
+
+
+def test_cli_json_and_csv_equal_the_page(demo_app, analyst, tmp_path):
+    records = _report_json(demo_app, "--period", PERIOD)
+    out = tmp_path / "report.csv"
+    result = demo_app.test_cli_runner().invoke(args=[
+        "sipas", "report", "--period", PERIOD, "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    row = frame[(frame["section"] == "overall") & (frame["measure"] == "SIPAS")].iloc[0]
+    sipas = _sipas(records)
+    assert row["estimate"] == sipas["estimate"] and row["se"] == sipas["se"]
+    html = analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True)
+    with demo_app.test_request_context("/?lang=vi"):
+        from survey.reports.present import fmt
+
+        assert headline(html) == fmt(sipas["estimate"])
+    with demo_app.app_context():
+        report = build_report(db.session, ReportFilters(period=PERIOD))
+    assert report.sipas["estimate"] == sipas["estimate"]
+
+
+def test_cli_agency_report_and_files(demo_app, tmp_path):
+    records = _report_json(demo_app, "--period", PERIOD, "--agency", "H-AN")
+    agencies = {r["by"] for r in records if r["section"] == "agency"}
+    assert agencies <= {"H-AN", "X-AN1", "X-AN2"}
+    for fmt in ("xlsx", "pdf"):
+        out = tmp_path / f"report.{fmt}"
+        result = demo_app.test_cli_runner().invoke(args=[
+            "sipas", "report", "--period", PERIOD, "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 7
+
+
+def test_cli_refuses_unknown_agency_and_period(demo_app):
+    runner = demo_app.test_cli_runner()
+    assert runner.invoke(args=["sipas", "report", "--agency", "NOPE"]).exit_code == 1
+    assert runner.invoke(args=["sipas", "report", "--period", "2026-13"]).exit_code == 1
+    assert runner.invoke(args=["sipas", "report", "--format", "pdf"]).exit_code == 1

@@ -1,0 +1,109 @@
+"""The report page: SIPAS with interval and n, flags, periods, weights, agency scope."""
+import re
+
+from flask_babel import force_locale
+
+from survey.extensions import db
+from survey.reports.build import build_report
+from survey.reports.filters import ReportFilters
+from survey.reports.present import cell, fmt
+
+from reports_helpers import PERIOD, headline, section
+
+
+def _numbers(app, filters):
+    with app.test_request_context("/?lang=vi"), force_locale("vi"):
+        report = build_report(db.session, filters)
+        return report, cell(report.sipas)
+
+
+def test_page_shows_sipas_with_interval_and_n(demo_app, analyst):
+    html = analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True)
+    report, sipas = _numbers(demo_app, ReportFilters(period=PERIOD))
+    assert sipas.shown and 50 < sipas.estimate < 100
+    with demo_app.test_request_context("/?lang=vi"):
+        expected = [fmt(sipas.estimate), fmt(sipas.ci_low), fmt(sipas.ci_high)]
+    assert headline(html) == expected[0]
+    head = section(html, "headline")
+    assert f"{expected[1]}–{expected[2]}" in head
+    assert f"{sipas.n}" in re.sub(r"<[^>]+>", "", head)
+    assert "Chỉ số SIPAS" in html
+
+
+def test_suppressed_cells_show_no_number(demo_app, analyst):
+    report, _ = _numbers(demo_app, ReportFilters(period="2026-07"))
+    counters = report.current.breakdowns["counter"]
+    suppressed = counters[(counters["level"] == "index") & (counters["flag"] == "suppressed")]
+    assert len(suppressed) > 0, "the demo month should have counters with fewer than 10 answers"
+    html = analyst.get("/reports/?period=2026-07").get_data(as_text=True)
+    table = section(html, "by-counter")
+    marks = re.findall(r'<span class="suppressed"[^>]*data-flag="suppressed">([^<]*)</span>', table)
+    assert len(marks) >= len(suppressed)
+    assert set(marks) == {"—"}
+    for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S):
+        if 'data-flag="suppressed"' in row.split("</td>")[0]:
+            first_cell = row.split("<td", 1)[1].split("</td>")[0]
+            assert not re.search(r'class="est', first_cell)
+
+
+def test_low_n_cells_are_marked(demo_app, analyst):
+    html = analyst.get("/reports/?period=2026-07").get_data(as_text=True)
+    assert 'class="flag flag-low"' in section(html, "by-counter")
+
+
+def test_switching_the_period_changes_the_numbers(demo_app, analyst):
+    first = analyst.get("/reports/?period=2026-Q2").get_data(as_text=True)
+    second = analyst.get("/reports/?period=2026-Q3").get_data(as_text=True)
+    _, q2 = _numbers(demo_app, ReportFilters(period="2026-Q2"))
+    _, q3 = _numbers(demo_app, ReportFilters(period="2026-Q3"))
+    assert q2.n != q3.n
+    assert f"n={q2.n}" not in section(second, "headline")
+    assert "2026-Q2" in section(first, "headline") and "2026-Q3" in section(second, "headline")
+    assert "2026-Q2" in section(second, "change"), "Q2 is the previous period of Q3"
+
+
+def test_default_period_is_the_latest_quarter(demo_app, analyst):
+    html = analyst.get("/reports/").get_data(as_text=True)
+    assert "2026-Q4" in section(html, "headline")
+
+
+def test_custom_range_and_month_periods(demo_app, analyst):
+    assert analyst.get("/reports/?period=2026-05").status_code == 200
+    html = analyst.get("/reports/?period=custom&date_from=2026-04-01&date_to=2026-05-15")
+    assert "2026-04-01..2026-05-15" in section(html.get_data(as_text=True), "headline")
+
+
+def test_unweighted_view_differs_from_weighted(demo_app, analyst):
+    weighted = analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True)
+    plain = analyst.get(f"/reports/?period={PERIOD}&weights=none").get_data(as_text=True)
+    _, w = _numbers(demo_app, ReportFilters(period=PERIOD))
+    _, u = _numbers(demo_app, ReportFilters(period=PERIOD, weights="none"))
+    assert w.estimate != u.estimate
+    assert headline(weighted) != headline(plain)
+    assert "weights=none" in weighted and "không trọng số" in section(plain, "headline").lower()
+
+
+def test_method_note_names_totals_design_and_kish(demo_app, analyst):
+    html = section(analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True), "method")
+    assert "Kish" in html and "1 + CV²(w)" in html
+    assert "tầng" in html.lower() and "quầy" in html.lower()
+    html = analyst.get(f"/reports/?period={PERIOD}&variance=calibrated").get_data(as_text=True)
+    assert "hậu phân tầng" in section(html, "method")
+
+
+def test_service_area_is_a_domain_of_the_full_design(demo_app):
+    with demo_app.app_context():
+        report = build_report(db.session, ReportFilters(period=PERIOD, service_area="HOTICH"))
+        whole = build_report(db.session, ReportFilters(period=PERIOD))
+    info, full = report.current.weighting, whole.current.weighting
+    assert info["responses"] == full["responses"] and info["psus"] == full["psus"]
+    areas = whole.current.breakdowns["service_area"]
+    row = areas[(areas["by"] == "HOTICH") & (areas["measure"] == "SIPAS")].iloc[0]
+    assert report.sipas["estimate"] == row["estimate"]
+    assert abs(report.sipas["se"] - row["se"]) < 1e-9
+
+
+def test_unknown_period_shows_an_error_not_a_crash(demo_app, analyst):
+    response = analyst.get("/reports/?period=2026-Q9")
+    assert response.status_code == 200
+    assert 'role="alert"' in response.get_data(as_text=True)

@@ -1,0 +1,133 @@
+"""Publishing questionnaires and importing population totals from the workspace."""
+from __future__ import annotations
+
+import io
+import json
+
+from survey import questionnaires as qdefs
+from survey.models import PopulationTotal, Questionnaire
+
+
+def _shipped(code: str = "sipas") -> dict:
+    path = next(p for p in qdefs.shipped_files() if p.stem == code)
+    return qdefs.load_file(path)
+
+
+def _upload(submit, url: str, field: str, text: str, name: str):
+    data = {field: (io.BytesIO(text.encode("utf-8")), name)}
+    return submit(url, data, content_type="multipart/form-data")
+
+
+def test_questionnaire_list_shows_versions_per_code(client, as_role):
+    as_role("analyst")
+    html = client.get("/admin/questionnaires").get_data(as_text=True)
+    assert "<code>sipas</code>" in html and "<code>sipas-2023</code>" in html
+
+
+def test_publish_a_new_version(client, as_role, submit, in_db, audit_events):
+    as_role("analyst")
+    definition = _shipped()
+    definition["version"] = 2
+    response = _upload(submit, "/admin/questionnaires", "definition",
+                       json.dumps(definition, ensure_ascii=False), "sipas-v2.json")
+    assert response.status_code == 302
+    versions = in_db(lambda s: [q.version for q in s.query(Questionnaire).filter_by(code="sipas")])
+    assert sorted(versions) == [1, 2]
+    event = audit_events("publish")[0]
+    assert event["after"]["code"] == "sipas" and event["after"]["version"] == 2
+
+
+def test_invalid_definition_lists_every_problem_with_its_place(client, as_role, submit, in_db,
+                                                               audit_events):
+    as_role("analyst")
+    definition = _shipped()
+    definition["version"] = 3
+    definition["elements"][0]["criteria"][0]["question"] = {"vi": "", "en": "Seats?"}
+    definition["scale"]["satisfied_min"] = 9
+    response = _upload(submit, "/admin/questionnaires", "definition",
+                       json.dumps(definition), "broken.json")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "elements[0].criteria[0].question.vi: missing Vietnamese text" in html
+    assert "scale.satisfied_min" in html and "Chưa công bố gì" in html
+    assert in_db(lambda s: s.query(Questionnaire).filter_by(version=3).count()) == 0
+    assert audit_events("publish") == []
+
+
+def test_malformed_json_is_reported_with_its_line(client, as_role, submit):
+    as_role("analyst")
+    response = _upload(submit, "/admin/questionnaires", "definition", '{\n "code": ', "bad.json")
+    assert response.status_code == 422
+    assert "line 2: invalid JSON" in response.get_data(as_text=True)
+
+
+def test_changing_a_published_version_is_refused(client, as_role, submit, in_db):
+    as_role("analyst")
+    definition = _shipped()
+    definition["title"]["vi"] = "Tiêu đề đã sửa"
+    response = _upload(submit, "/admin/questionnaires", "definition",
+                       json.dumps(definition, ensure_ascii=False), "sipas.json")
+    assert response.status_code == 422
+    assert "Bị từ chối" in response.get_data(as_text=True)
+    title = in_db(lambda s: s.query(Questionnaire).filter_by(code="sipas", version=1).one().title)
+    assert title != "Tiêu đề đã sửa"
+
+
+def test_republishing_the_same_content_changes_nothing(client, as_role, submit, audit_events):
+    as_role("analyst")
+    response = _upload(submit, "/admin/questionnaires", "definition",
+                       json.dumps(_shipped(), ensure_ascii=False), "sipas.json")
+    assert response.status_code == 302
+    assert audit_events("publish") == []
+
+
+def test_preview_in_vietnamese_with_an_english_toggle(client, as_role, in_db):
+    as_role("analyst")
+    qid = in_db(lambda s: s.query(Questionnaire).filter_by(code="sipas").one().id)
+    vi = client.get(f"/admin/questionnaires/{qid}").get_data(as_text=True)
+    assert "Rất hài lòng" in vi and "Chỗ ngồi chờ có đủ cho mọi người không?" in vi
+    assert "?text=en" in vi and "disabled" in vi
+    en = client.get(f"/admin/questionnaires/{qid}?text=en").get_data(as_text=True)
+    assert "Very satisfied" in en and "Were there enough seats while you waited?" in en
+
+
+def test_totals_import_with_good_rows(client, province, as_role, submit, in_db, audit_events):
+    as_role("analyst")
+    text = ("period,agency,service_area,dossiers\n2026-Q1,SNV,DATDAI,120\n"
+            "2026-Q1,H-AN,XAYDUNG,80\n")
+    assert _upload(submit, "/admin/totals", "totals", text, "totals.csv").status_code == 302
+    assert in_db(lambda s: s.query(PopulationTotal).count()) == 2
+    event = audit_events("import")[0]
+    assert event["after"]["totals"] == {"2026-Q1/H-AN/XAYDUNG": 80, "2026-Q1/SNV/DATDAI": 120}
+    text = "period,agency,service_area,dossiers\n2026-Q1,SNV,DATDAI,150\n"
+    _upload(submit, "/admin/totals", "totals", text, "fix.csv")
+    change = audit_events("import")[1]
+    assert change["before"] == {"2026-Q1/SNV/DATDAI": 120}
+    assert change["after"]["totals"] == {"2026-Q1/SNV/DATDAI": 150}
+    html = client.get("/admin/totals?period=2026-Q1").get_data(as_text=True)
+    assert "150" in html and "UBND huyện An Phú" in html
+
+
+def test_totals_import_with_bad_rows_imports_nothing_and_names_each_row(
+        client, province, as_role, submit, in_db, audit_events):
+    as_role("analyst")
+    text = ("period,agency,service_area,dossiers\n2026-Q1,SNV,DATDAI,120\n"
+            "2026-Q5,SNV,DATDAI,10\n2026-Q1,NOPE,DATDAI,10\n2026-Q1,SNV,HOTICH,-4\n")
+    response = _upload(submit, "/admin/totals", "totals", text, "totals.csv")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Chưa nhập gì" in html
+    assert "row 3: period &#39;2026-Q5&#39;" in html
+    assert "row 4: unknown agency &#39;NOPE&#39;" in html
+    assert "row 5: dossiers -4 is negative" in html
+    assert "row 2" not in html
+    assert in_db(lambda s: s.query(PopulationTotal).count()) == 0
+    assert audit_events("import") == []
+
+
+def test_totals_template_downloads_as_csv(client, province, as_role):
+    as_role("analyst")
+    response = client.get("/admin/totals/template.csv")
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "period,agency,service_area,dossiers" and len(lines) == 2
