@@ -1,6 +1,8 @@
 """Population totals: list by period, CSV import with a validation report, CSV template."""
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +15,38 @@ from ..extensions import db
 from ..models import Agency, PopulationTotal, ServiceArea
 from . import bp
 from .forms import TotalsUploadForm
+
+_ROW = re.compile(r"^row (\d+): (.*)$")
+
+
+def _describe(detail: str) -> str | None:
+    """One problem of a totals row in the reader's language (None when not recognised)."""
+    patterns = [
+        (r"^period '(.*)' is not", lambda v: _("period “%(value)s” is not YYYY, YYYY-Qn or "
+                                             "YYYY-MM", value=v)),
+        (r"^unknown agency '(.*)'$", lambda v: _("no agency has the code “%(value)s”", value=v)),
+        (r"^unknown service area '(.*)'$",
+         lambda v: _("no service area has the code “%(value)s”", value=v)),
+        (r"^dossiers '(.*)' is not a whole number$",
+         lambda v: _("dossiers “%(value)s” is not a whole number", value=v)),
+        (r"^dossiers (-\d+) is negative$",
+         lambda v: _("dossiers %(value)s is negative", value=v)),
+        (r"^duplicate of an earlier (row)$", lambda v: _("repeats an earlier row")),
+    ]
+    for pattern, say in patterns:
+        if match := re.match(pattern, detail):
+            return say(match.group(1))
+    return None
+
+
+def describe_problem(problem: str) -> str:
+    """A problem reported by ``import_totals``, translated when its form is known."""
+    match = _ROW.match(problem)
+    if match and (detail := _describe(match.group(2))) is not None:
+        return _("Row %(row)s: %(problem)s", row=match.group(1), problem=detail)
+    if problem == "the file has no data rows":
+        return _("The file has no data rows.")
+    return problem
 
 
 def totals_state() -> dict[str, int]:
@@ -39,7 +73,7 @@ def _import(form: TotalsUploadForm) -> list[str]:
     report = import_totals(db.session, text)
     if report.problems:
         db.session.rollback()
-        return report.problems
+        return [describe_problem(p) for p in report.problems]
     old, new = _changes(before, totals_state())
     audit.record(db.session, current_user, "import", "population_total", None, old,
                  {"file": form.totals.data.filename, "imported": report.imported,

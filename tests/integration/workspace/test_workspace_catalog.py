@@ -116,10 +116,10 @@ def test_totals_import_with_bad_rows_imports_nothing_and_names_each_row(
     response = _upload(submit, "/admin/totals", "totals", text, "totals.csv")
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "Chưa nhập gì" in html
-    assert "row 3: period &#39;2026-Q5&#39;" in html
-    assert "row 4: unknown agency &#39;NOPE&#39;" in html
-    assert "row 5: dossiers -4 is negative" in html
-    assert "row 2" not in html
+    assert "Dòng 3: kỳ “2026-Q5” không có dạng" in html
+    assert "Dòng 4: không có cơ quan nào mang mã “NOPE”" in html
+    assert "Dòng 5: số hồ sơ -4 là số âm" in html
+    assert "Dòng 2" not in html
     assert in_db(lambda s: s.query(PopulationTotal).count()) == 0
     assert audit_events("import") == []
 
@@ -131,3 +131,17 @@ def test_totals_template_downloads_as_csv(client, province, as_role):
     assert "attachment" in response.headers["Content-Disposition"]
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "period,agency,service_area,dossiers" and len(lines) == 2
+
+
+def test_totals_problems_read_in_english_on_request(client, province, as_role, submit):
+    as_role("analyst")
+    client.get("/?lang=en")
+    text = ("period,agency,service_area,dossiers\n2026-Q1,SNV,NOWHERE,1\n2026-Q1,SNV,DATDAI,x\n"
+            "2026-Q1,SNV,DATDAI,1\n2026-Q1,SNV,DATDAI,2\n")
+    html = _upload(submit, "/admin/totals", "totals", text, "t.csv").get_data(as_text=True)
+    assert "Row 2: no service area has the code “NOWHERE”" in html
+    assert "Row 3: dossiers “x” is not a whole number" in html
+    assert "Row 5: repeats an earlier row" in html
+    wrong = _upload(submit, "/admin/totals", "totals", "a,b\n1,2\n", "t.csv")
+    assert "header: expected columns period, agency, service_area, dossiers" in wrong.get_data(
+        as_text=True)
