@@ -177,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     except DesignError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (ValueError, KeyError, TypeError, OSError) as error:   # bad input we did not foresee
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
     try:
         write(table, args.format, sys.stdout)
         sys.stdout.flush()

@@ -19,7 +19,7 @@ from scipy import special
 
 from . import intervals
 from .design import DesignError, SurveyDesign, numeric_column
-from .estimators import domain_codes
+from .estimators import domain_codes, matches
 
 
 @dataclass
@@ -66,7 +66,7 @@ def design_difference(design: SurveyDesign, column: str, by: str, a, b,
         y = numeric_column(design.frame, column, "variable")
     else:
         values = design.column(column)
-        y = np.where(values.notna(), (values.astype(str) == str(value)).astype(float), np.nan)
+        y = np.where(values.notna(), matches(values, value).astype(float), np.nan)
     g, labels = domain_codes(design, by)
     z = np.zeros(design.n)
     estimates = []
@@ -93,7 +93,7 @@ def sipas_difference(design: SurveyDesign, structure, by: str, a, b,
     structure = sipas.load_structure(structure)
     results = {}
     for label in (a, b):
-        results[label] = _domain_result(design, structure, by, label)
+        results[label] = sipas.domain_result(design, structure, by, label)
     ra, rb = results[a], results[b]
     psu = np.union1d(ra["psu"], rb["psu"])
     z = np.zeros((len(psu), ra["z"].shape[1]))
@@ -115,19 +115,6 @@ def sipas_difference(design: SurveyDesign, structure, by: str, a, b,
         rows.append({"level": levels[i], "measure": measures[i], "a": str(a), "b": str(b),
                      "estimate_a": est_a[i], "estimate_b": est_b[i], **result})
     return pd.DataFrame(rows).rename(columns={"estimate": "difference"})
-
-
-def _domain_result(design, structure, by, label) -> dict:
-    from . import sipas
-    g, labels = domain_codes(design, by)
-    if str(label) not in labels:
-        raise DesignError(f"column {by!r}: empty domain {label!r}", column=by)
-    d = labels.index(str(label))
-    if design.calibration:
-        answers = sipas.answer_matrix(design.frame, structure)
-        return sipas._calibrated_measures(design, structure, answers, g == d)
-    _, _, _, cells = sipas._design_cells(design, structure, by)
-    return sipas._cell_measures(cells.select(cells.domain == d), structure, design.layout)
 
 
 @dataclass

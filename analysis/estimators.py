@@ -164,6 +164,16 @@ def _estimate(design, statistic, variable, num, den, by, ci, level, total_of=Fal
     return rows[0] if by is None else EstimateTable(rows, by)
 
 
+def matches(values: pd.Series, value) -> np.ndarray:
+    """Rows equal to ``value``: numerically for numeric columns, else as text ("5" = 5)."""
+    if values.dtype.kind in "biuf":
+        try:
+            return values.to_numpy(dtype=float) == float(value)
+        except (TypeError, ValueError):
+            return np.zeros(len(values), dtype=bool)
+    return (values.astype(str) == str(value)).to_numpy()
+
+
 def _values(design: SurveyDesign, column: str) -> np.ndarray:
     return numeric_column(design.frame, column, "variable")
 
@@ -180,14 +190,7 @@ def proportion(design: SurveyDesign, column: str, value, by: str | None = None,
     """Share (0–1) of rows with ``column == value`` among rows where the column is present."""
     values = design.column(column)
     present = values.notna().to_numpy()
-    if isinstance(value, str) and values.dtype.kind not in "OSU":
-        hit = values.astype(str).to_numpy() == value
-        try:
-            hit = hit | (values.to_numpy() == float(value))
-        except ValueError:
-            pass
-    else:
-        hit = (values == value).to_numpy()
+    hit = matches(values, value)
     y = np.where(present, hit.astype(float), np.nan)
     return _estimate(design, "proportion", f"{column}={value}", y, np.ones(design.n), by, ci,
                      level)

@@ -11,7 +11,8 @@ Choices: ``n`` of an element (of the index) is the number of respondents answeri
 of its criteria (at least one criterion). In a domain where a criterion has no answer at all, the
 element is the mean of its criteria that have answers (NaN if none). Degrees of freedom: the
 design's PSUs − strata for ALL; for a domain, as R's ``svyby``/``degf`` on the domain's subset,
-the PSUs − strata that contain at least one row of the domain. ``n_eff`` of a share is
+the PSUs − strata that contain at least one row of the domain. ``n_eff`` of a share (and of
+an element or the index) is
 p(1−p)/SE² (Korn–Graubard), of a mean score s²/SE²; ``deff`` = n/n_eff. ``ci`` applies to the
 share measures; mean scores always get the Wald (t_df) interval. ``by`` gives the "ALL" rows
 followed by one block per domain value (sorted); rows with a missing domain value count in ALL.
@@ -27,13 +28,13 @@ import numpy as np
 import pandas as pd
 
 from . import intervals
+from .calibration import CalibratedSums
 from .design import DesignError, PsuLayout, SurveyDesign
-from .estimators import domain_codes, domain_df
+from .estimators import domain_codes
 from .reliability import flags
 from .sums import (
     CellSums,
     answer_columns,
-    answer_matrix,
     cells_from_arrays,
     cells_from_frame,
     cells_to_frame,
@@ -195,17 +196,41 @@ def domain_measures(psu, z_share, z_mean, totals: dict, structure: Structure,
             "n_mean": totals["n"], "s2_mean": s2, "psu": np.asarray(psu), "z": z_all}
 
 
-def _cell_measures(cells: CellSums, structure: Structure, layout: PsuLayout) -> dict:
-    """Measures of one domain from its cells (distinct PSUs)."""
+def _cell_totals(cells: CellSums) -> dict:
     totals = {kind: getattr(cells, kind).sum(axis=0) for kind in ("n", "a", "s", "y", "q")}
     totals["n_element"] = cells.n_element.sum(axis=0)
     totals["n_any"] = cells.n_any.sum()
+    return totals
+
+
+def _cell_z(cells: CellSums, totals: dict):
+    """Criterion z totals of the cells' PSUs, and the domain's p (shares) and m (means)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         p = totals["s"] / totals["a"]
         m = totals["y"] / totals["a"]
         z_share = (cells.s - p * cells.a) / totals["a"]
         z_mean = (cells.y - m * cells.a) / totals["a"]
+    return p, m, z_share, z_mean
+
+
+def _cell_measures(cells: CellSums, structure: Structure, layout: PsuLayout) -> dict:
+    """Measures of one domain from its cells (distinct PSUs)."""
+    totals = _cell_totals(cells)
+    _, _, z_share, z_mean = _cell_z(cells, totals)
     return domain_measures(cells.psu, z_share, z_mean, totals, structure, layout)
+
+
+def _calibrated_cell_measures(cells: CellSums, slot, calibrated, structure: Structure,
+                              layout: PsuLayout) -> dict:
+    """Measures of one domain of a calibrated design: cell z's minus the calibration part."""
+    totals = _cell_totals(cells)
+    p, m, z_share, z_mean = _cell_z(cells, totals)
+    k = len(p)
+    z = np.zeros((layout.n_psu, 2 * k))
+    z[cells.psu] = np.nan_to_num(np.hstack([z_share, z_mean]))
+    z -= calibrated.adjustment(slot, np.nan_to_num(p), np.nan_to_num(m), totals["a"])
+    return domain_measures(np.arange(layout.n_psu), z[:, :k], z[:, k:], totals, structure,
+                           layout)
 
 
 def _records(label: str, res: dict, structure: Structure, df: float, ci: str,
@@ -292,27 +317,17 @@ def design_sums(design: SurveyDesign, structure, by: str | None = None) -> pd.Da
     return cells_to_frame(cells, design.layout, labels, structure)
 
 
-def _calibrated_measures(design, structure, answers, inside) -> dict:
-    """Measures of one domain for a calibrated design: observation-level z, then residuals."""
-    w = design.weights * inside
-    answered = np.isfinite(answers)
-    y0 = np.where(answered, answers, 0.0)
-    wa = w[:, None] * answered
-    sat = (y0 >= structure.satisfied_min)
-    totals = {"n": (answered & inside[:, None]).sum(axis=0).astype(float), "a": wa.sum(axis=0),
-              "s": (wa * sat).sum(axis=0), "y": (wa * y0).sum(axis=0),
-              "q": (wa * y0 * y0).sum(axis=0)}
-    index = {c: k for k, c in enumerate(structure.criteria)}
-    totals["n_element"] = np.array([(answered[:, [index[c] for c in e.criteria]].any(axis=1)
-                                     & inside).sum() for e in structure.elements], dtype=float)
-    totals["n_any"] = float((answered.any(axis=1) & inside).sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p, m = totals["s"] / totals["a"], totals["y"] / totals["a"]
-        z = np.hstack([wa * (sat - p) / totals["a"], wa * (y0 - m) / totals["a"]])
-    z = design.psu_totals(design.calibrate_residuals(np.nan_to_num(z)))
-    k = len(p)
-    return domain_measures(np.arange(design.n_psu), z[:, :k], z[:, k:], totals, structure,
-                           design.layout)
+def domain_result(design: SurveyDesign, structure: Structure, by: str, label) -> dict:
+    """Estimates, variances and PSU-level z's (``psu``, ``z``) of one domain of ``by``."""
+    columns, g, labels, cells = _design_cells(design, structure, by)
+    if str(label) not in labels:
+        raise DesignError(f"column {by!r}: empty domain {label!r}", column=by)
+    d = labels.index(str(label))
+    inside = cells.select(cells.domain == d)
+    if not design.calibration:
+        return _cell_measures(inside, structure, design.layout)
+    calibrated = CalibratedSums(design, columns, g, len(labels), structure.satisfied_min)
+    return _calibrated_cell_measures(inside, d + 1, calibrated, structure, design.layout)
 
 
 def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "logit",
@@ -327,12 +342,15 @@ def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "l
         _, _, labels, cells = _design_cells(design, structure, by)
         return indices_from_cells(cells, design.layout, labels, structure, by=by, ci=ci,
                                   level=level)
-    answers = answer_matrix(design.frame, structure)
-    g, labels = domain_codes(design, by)
-    results = [("ALL", _calibrated_measures(design, structure, answers, np.ones(design.n, bool)),
-                float(design.df))]
+    columns, g, labels, cells = _design_cells(design, structure, by)
+    calibrated = CalibratedSums(design, columns, g, len(labels), structure.satisfied_min)
+    layout = design.layout
+    results = [("ALL", _calibrated_cell_measures(cells.by_psu(), None, calibrated, structure,
+                                                 layout), float(design.df))]
     if by is not None:
-        dfs = domain_df(design, g, len(labels))
-        results += [(label, _calibrated_measures(design, structure, answers, g == d), dfs[d])
-                    for d, label in enumerate(labels)]
-    return _table(results, structure, design.layout, by, ci, level)
+        for d, label in enumerate(labels):
+            inside = cells.select(cells.domain == d)
+            results.append((label, _calibrated_cell_measures(inside, d + 1, calibrated,
+                                                             structure, layout),
+                            _cells_df(inside, layout)))
+    return _table(results, structure, layout, by, ci, level)

@@ -38,6 +38,11 @@ class PostStratification:
     cells: np.ndarray
     n_cells: int
     weights: np.ndarray
+    sweeps = 1
+
+    def parts(self) -> list[tuple]:
+        """(cell codes, cells, psw, averaging weights) of the projection: see calibration.py."""
+        return [(self.cells, self.n_cells, self.weights, self.weights)]
 
     def residuals(self, z: np.ndarray) -> np.ndarray:
         """z − w·(Σ_cell z / Σ_cell w)."""
@@ -53,10 +58,15 @@ class Raking:
     margins: tuple            # (codes, n_cells, weights after that margin's step)
     converged: bool
     iterations: int
+    sweeps = 10
+
+    def parts(self) -> list[tuple]:
+        """(cell codes, cells, psw, averaging weights) per margin: see calibration.py."""
+        return [(codes, n_cells, psw, np.ones(len(psw))) for codes, n_cells, psw in self.margins]
 
     def residuals(self, z: np.ndarray) -> np.ndarray:
         """Repeated projection x − w_m·ave_m(x/w_m) over the margins (unweighted cell average)."""
-        for _ in range(10):
+        for _ in range(self.sweeps):
             for codes, n_cells, psw in self.margins:
                 w = psw if z.ndim == 1 else psw[:, None]
                 z = z - w * _group_mean_rows(codes, n_cells, z / w)

@@ -4,7 +4,9 @@
    30 citizens, counter effects; 20 counters per stratum, 5 citizens each: n = 200, design
    df = 38), true share ≈ 0.85: coverage of logit, beta, wilson, wald.
 2. Simple random sample n = 100 of p = 0.8 (df = 99).
-3. Small cell: simple random sample n = 20 of p = 0.9 (where p̂ = 100 % happens 12 % of the
+3. Simple random samples with n drawn in 100..400 and p in 0.70..0.95 per replicate (averages
+   out the binomial lattice effects of a single (n, p)).
+4. Small cell: simple random sample n = 20 of p = 0.9 (where p̂ = 100 % happens 12 % of the
    time; SE is then 0 and every method falls back to the beta interval, as the library does).
 Run: ``.venv/bin/python bench/coverage_sim.py [REPLICATES]`` (default 4000).
 """
@@ -70,6 +72,16 @@ def main() -> None:
     print(f"replicates per scenario: {reps} (Monte Carlo SE of a coverage ≈ {se:.3f})")
     print(f"stratified cluster sample n=200, df=38, true share {truth:.3f}: "
           + ", ".join(f"{m} {100 * c:.1f} %" for m, c in cov.items()))
+    hits = {m: 0 for m in METHODS}
+    for _ in range(reps):
+        n, p = int(rng.integers(100, 401)), float(rng.uniform(0.70, 0.95))
+        frame = pd.DataFrame({"y": (rng.random(n) < p).astype(float)})
+        design = SurveyDesign(frame)
+        for m in METHODS:
+            r = design.proportion("y", 1.0, ci=m)
+            hits[m] += r.ci_low <= p <= r.ci_high
+    print("simple random samples n=100..400, p=0.70..0.95: "
+          + ", ".join(f"{m} {100 * hits[m] / reps:.1f} %" for m in METHODS))
     for n, p in ((100, 0.8), (20, 0.9)):
         samples = ((pd.DataFrame({"y": (rng.random(n) < p).astype(float)}), {})
                    for _ in range(reps))

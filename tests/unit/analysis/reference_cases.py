@@ -91,3 +91,32 @@ def relative_differences(ours: dict, reference: dict) -> dict:
             continue
         out[key] = abs(float(ours[key]) / float(ref) - 1.0)
     return out
+
+
+def row_level_calibrated_se(design, structure, inside) -> np.ndarray:
+    """SEs of one domain of a calibrated design the slow, obvious way (a cross-check).
+
+    Observation-level z's (rows × 2K), R's residuals applied row by row, PSU totals, then the
+    composites; returns the SEs of criterion, element, index shares (fractions) and means.
+    """
+    from analysis.sums import answer_matrix
+    answers = answer_matrix(design.frame, structure)
+    w = design.weights * inside
+    answered = np.isfinite(answers)
+    y0 = np.where(answered, answers, 0.0)
+    wa = w[:, None] * answered
+    sat = y0 >= structure.satisfied_min
+    a_total = wa.sum(axis=0)
+    p, m = (wa * sat).sum(axis=0) / a_total, (wa * y0).sum(axis=0) / a_total
+    z = np.hstack([wa * (sat - p) / a_total, wa * (y0 - m) / a_total])
+    z = design.psu_totals(design.calibrate_residuals(z))
+    k = len(p)
+    index = {c: i for i, c in enumerate(structure.criteria)}
+    c_mat = np.zeros((k, len(structure.elements)))
+    for e, element in enumerate(structure.elements):
+        c_mat[[index[c] for c in element.criteria], e] = 1 / len(element.criteria)
+    v = np.array([e.weight for e in structure.elements])
+    v = v / v.sum()
+    share = z[:, :k]
+    columns = np.column_stack([share, share @ c_mat, share @ c_mat @ v, z[:, k:]])
+    return np.sqrt(design.layout.variance(columns))

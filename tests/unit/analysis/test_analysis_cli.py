@@ -128,9 +128,9 @@ def test_estimate_empty_domain(capsys, example_csv, sipas_frame):
     assert "empty domain 'LV02'" in err
 
 
-@pytest.mark.parametrize("value", [0, -2.5, None])
+@pytest.mark.parametrize("value", [0, -2.5, None, "heavy"])
 def test_zero_negative_or_missing_weight(capsys, example_csv, sipas_frame, value):
-    frame = sipas_frame.copy()
+    frame = sipas_frame.astype({"weight": object})
     frame.loc[99, "weight"] = value
     err = _error(capsys, "sipas", example_csv(frame), "--weight", "weight")
     assert "'weight'" in err and "row 100" in err

@@ -157,3 +157,46 @@ def test_indices_is_fast_enough_for_a_province(structure):
     design = SurveyDesign(frame, strata="agency", clusters="counter")
     sipas.indices(design, structure, by="area")
     assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("calibration", ["post_stratify", "rake"])
+def test_calibrated_sums_equal_row_level_residuals(sipas_frame, sipas_design, structure,
+                                                   calibration):
+    import reference_cases as rc
+
+    from analysis import weighting
+    totals = pd.read_csv(rc.REFERENCE / "sipas-poststrata.csv")
+    if calibration == "post_stratify":
+        design = weighting.post_stratify(sipas_design, totals)
+    else:
+        agencies = sipas_frame.groupby("agency")["weight"].sum() * 1.1
+        design = weighting.rake(sipas_design, {
+            "service_area": dict(zip(totals["service_area"], totals["Freq"])),
+            "agency": agencies.to_dict()})
+    table = sipas.indices(design, structure, by="service_area").to_frame()
+    for label in ("ALL", "LV04"):
+        inside = np.ones(design.n, bool) if label == "ALL" else \
+            (sipas_frame["service_area"] == label).to_numpy()
+        expected = rc.row_level_calibrated_se(design, structure, inside)
+        ours = table[table["by"] == label]
+        scale = np.where(ours["level"] == "mean", 1.0, 100.0)
+        np.testing.assert_allclose(ours["se"].to_numpy() / scale, expected, rtol=1e-9)
+
+
+def test_calibrated_sipas_is_fast(structure):
+    from analysis import weighting
+    rng = np.random.default_rng(5)
+    n = 200_000
+    frame = pd.DataFrame(rng.integers(1, 6, size=(n, 22)).astype(float),
+                         columns=structure.criteria)
+    frame["agency"] = rng.integers(0, 40, n)
+    frame["counter"] = frame["agency"] * 10 + rng.integers(0, 5, n)
+    frame["area"] = rng.integers(0, 10, n)
+    frame["weight"] = rng.uniform(1, 5, n)
+    design = SurveyDesign(frame, weights="weight", strata="agency", clusters="counter")
+    totals = frame.groupby(["agency", "area"], as_index=False)["weight"].sum()
+    calibrated = weighting.post_stratify(design, totals.rename(columns={"weight": "total"}))
+    import time
+    start = time.perf_counter()
+    sipas.indices(calibrated, structure, by="area")
+    assert time.perf_counter() - start < 5

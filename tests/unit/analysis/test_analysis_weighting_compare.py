@@ -91,7 +91,8 @@ def test_same_design_difference_uses_the_linearised_difference(sipas_design):
     assert same.se != pytest.approx(independent.se, rel=1e-3)
     share = compare.design_difference(sipas_design, "TC1", "service_area", "LV01", "LV02",
                                       value=5)
-    assert -1 < share.estimate < 1
+    shares = sipas_design.proportion("TC1", 5, by="service_area")
+    assert share.estimate == pytest.approx(shares["LV01"].estimate - shares["LV02"].estimate)
 
 
 def test_sipas_difference_between_domains(sipas_design, structure):
