@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import quality
 from . import questionnaires as qdefs
-from .models import Answer, Counter, Questionnaire, Response, ResponseFlag, RetiredToken, utcnow
+from .models import (Answer, Counter, Questionnaire, Response, ResponseFlag, RetiredToken,
+                     encode_item_values, utcnow)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SUBMISSION_CHANNELS = ("kiosk", "qr")
@@ -285,7 +286,9 @@ def _build_response(submission: Submission, received: datetime) -> Response:
         survey_date=received.astimezone(LOCAL_TZ).date(), started_at=submission.started_at,
         submitted_at=submission.submitted_at, duration_seconds=duration,
         dossier_hash=submission.dossier_hash, client_id=submission.client_id,
-        locale=submission.locale, status="valid", **submission.profile)
+        locale=submission.locale, status="valid", **submission.profile,
+        item_values=encode_item_values(qdefs.item_codes(submission.questionnaire.definition),
+                                       submission.answers))
 
 
 def _write(session: Session, submission: Submission) -> dict:

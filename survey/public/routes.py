@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -27,16 +28,13 @@ def _questionnaire():
 def _show_errors(form, errors: dict[str, str]) -> None:
     for key, message in errors.items():
         name = key.removeprefix("answers.").replace("profile.", "profile_")
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, _translate(message)]
+        if name in form:
+            form[name].errors = [*form[name].errors, _translate(message)]
         else:
             form.form_errors.append(_translate(message))
 
 
 def _translate(message: str) -> str:
-    from flask_babel import gettext as _
-
     known = {
         "answer at least one criterion": _("Please answer at least one question."),
         "is required": _("Please answer this question."),

@@ -132,9 +132,12 @@ def test_offline_submissions_are_sent_once_when_the_network_returns(
 def test_service_worker_serves_the_kiosk_when_the_network_is_down(province, kiosk_page):
     context, page = kiosk_page(province.tokens["H-AN-Q1"])
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    page.wait_for_function(
-        "caches.keys().then(keys => Promise.all(keys.map(k => caches.open(k).then(c => c.keys()))))"
-        ".then(lists => lists.flat().length >= 3)")
+    cached = ("caches.keys().then(keys => Promise.all(keys.map(k => caches.open(k)"
+              ".then(c => c.keys())))).then(lists => lists.flat().map(r => r.url))")
+    deadline = time.monotonic() + 15
+    while len(page.evaluate(cached)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert any("/kiosk/" in url for url in page.evaluate(cached))
     context.set_offline(True)
     page.reload()
     page.locator("[data-action=start]").click()

@@ -20,6 +20,7 @@ def test_valid_submission_is_created(app, post, submission, count_rows):
         assert stored.channel == "kiosk" and stored.status == "valid"
         assert stored.duration_seconds == pytest.approx(90, abs=1)
         assert stored.survey_date is not None
+        assert stored.item_values == "45--3----4------------4"
         assert db.session.get(Counter, stored.counter_id).last_response_at is not None
 
 
