@@ -161,7 +161,7 @@ def _responses(session, rng, questionnaire, counters, total, today):
     offsets = rng.integers(0, days, total)
     minutes = rng.integers(0, 540, total)
     durations = rng.integers(40, 240, total)
-    base = (3.9 + np.array([agency_effect[a] for a in agency_ids[picks]])
+    base = (4.3 + np.array([agency_effect[a] for a in agency_ids[picks]])
             + counter_effect[picks] + 0.15 * offsets / max(days, 1) + rng.normal(0, 0.6, total))
     values = _answer_matrix(rng, items, codes, base)
     uuids = rng.integers(0, 2**63, (total, 2))
