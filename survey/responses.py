@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,10 +19,19 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from . import quality
+from . import audit, quality
 from . import questionnaires as qdefs
-from .models import (Answer, Counter, Questionnaire, Response, ResponseFlag, RetiredToken,
-                     encode_item_values, utcnow)
+from .models import (
+    Answer,
+    Counter,
+    Questionnaire,
+    Response,
+    ResponseFlag,
+    RetiredToken,
+    User,
+    encode_item_values,
+    utcnow,
+)
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SUBMISSION_CHANNELS = ("kiosk", "qr")
@@ -134,8 +143,8 @@ def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | Non
     except ValueError:
         errors[name] = "must be an ISO 8601 date-time"
         return None
-    moment = (moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None
-              else moment.astimezone(timezone.utc))
+    moment = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
+              else moment.astimezone(UTC))
     if moment > utcnow() + FUTURE_TOLERANCE:
         errors[name] = "is in the future"
         return None
@@ -361,3 +370,27 @@ def store_submission(session: Session, payload: Any, channel: str,
         raise
     current_app.logger.debug("stored response %s from %s", submission.id, client_addr)
     return 201, body
+
+
+def _state(response: Response) -> dict:
+    """What the audit log records of a response's review state."""
+    return {"status": response.status, "status_reason": response.status_reason,
+            "flags": sorted(f.kind for f in response.flags)}
+
+
+def flag(session: Session, user: User, response: Response, reason: str) -> None:
+    """Flag a response by hand; a valid response becomes flagged."""
+    before = _state(response)
+    response.flags.append(ResponseFlag(kind="manual", detail=reason, user_id=user.id))
+    if response.status == "valid":
+        response.status, response.status_reason = "flagged", reason
+    audit.record(session, user, "flag", "response", response.id, before, _state(response))
+
+
+def set_status(session: Session, user: User, response: Response, status: str,
+               reason: str) -> None:
+    """Exclude a response from estimates or restore it to valid, keeping the reason."""
+    before = _state(response)
+    response.status, response.status_reason = status, reason
+    action = "exclude" if status == "excluded" else "restore"
+    audit.record(session, user, action, "response", response.id, before, _state(response))

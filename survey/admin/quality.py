@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from .. import periods
+from .. import periods, responses
 from ..auth.access import role_required
 from ..extensions import db
 from ..models import Counter, Response
@@ -86,10 +86,10 @@ def quality_action(response_id: int, action: str):
     if form.validate_on_submit():
         reason = form.reason.data.strip()
         if action == "flag":
-            review.flag(db.session, current_user, response, reason)
+            responses.flag(db.session, current_user, response, reason)
         else:
             status = "excluded" if action == "exclude" else "valid"
-            review.set_status(db.session, current_user, response, status, reason)
+            responses.set_status(db.session, current_user, response, status, reason)
         db.session.commit()
         flash(_("Response %(id)s: %(status)s.", id=response.id,
                 status=status_label(response.status)), "success")

@@ -1,7 +1,6 @@
 """Data-quality review: the flagged-response list, per-counter/device patterns and the actions.
 
-Responses are never deleted: flagging, exclusion and restoring change only their status, keep a
-reason, and are written to the audit log.
+The writes (flag by hand, exclude, restore) live in ``survey.responses``.
 """
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ from statistics import median
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from .. import audit
-from ..models import Agency, Counter, Response, ResponseFlag, User
+from ..models import Agency, Counter, Response, ResponseFlag
 from ..periods import Period
 
 IDENTICAL_MIN_ITEMS = 3
@@ -58,29 +56,6 @@ def flag_kinds(session: Session) -> list[str]:
     """Every flag kind recorded so far, plus ``manual``."""
     kinds = set(session.scalars(sa.select(ResponseFlag.kind).distinct())) | {"manual"}
     return sorted(kinds)
-
-
-def _state(response: Response) -> dict:
-    return {"status": response.status, "status_reason": response.status_reason,
-            "flags": sorted(f.kind for f in response.flags)}
-
-
-def flag(session: Session, user: User, response: Response, reason: str) -> None:
-    """Flag a response by hand; a valid response becomes flagged."""
-    before = _state(response)
-    response.flags.append(ResponseFlag(kind="manual", detail=reason, user_id=user.id))
-    if response.status == "valid":
-        response.status, response.status_reason = "flagged", reason
-    audit.record(session, user, "flag", "response", response.id, before, _state(response))
-
-
-def set_status(session: Session, user: User, response: Response, status: str,
-               reason: str) -> None:
-    """Exclude a response from estimates or restore it to valid, keeping the reason."""
-    before = _state(response)
-    response.status, response.status_reason = status, reason
-    action = "exclude" if status == "excluded" else "restore"
-    audit.record(session, user, action, "response", response.id, before, _state(response))
 
 
 @dataclass
