@@ -15,7 +15,7 @@ from .. import periods, queries
 from . import cache, engine
 from .filters import ReportFilters, agency_ids, trend_quarters
 
-BREAKDOWNS = ("service_area", "agency", "counter")
+BREAKDOWNS = ("service_area", "agency", "counter", "channel")
 WHOLE = "ALL"
 INSIDE = "__inside__"
 
@@ -72,20 +72,14 @@ def with_domains(frame: pd.DataFrame, filters: ReportFilters) -> pd.DataFrame:
     return frame
 
 
-def _domain_table(made, measures, column: str | None) -> pd.DataFrame:
-    """Records of the domains of ``column`` (the whole design's "ALL" rows dropped)."""
-    table = engine.indices(made, measures, by=column)
-    if column is None:
-        return table
-    table = table.iloc[_first_domain_row(table):]
-    table = table[table["by"] != engine.OUTSIDE].reset_index(drop=True)
-    table.loc[table["by"] == INSIDE, "by"] = WHOLE
-    return table
-
-
-def _first_domain_row(table: pd.DataFrame) -> int:
+def _split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The whole design's "ALL" records and the domain records (OUTSIDE dropped, INSIDE → ALL)."""
     whole = (table["by"] == WHOLE).to_numpy()
-    return int(whole.argmin()) if not whole.all() else len(table)
+    first = int(whole.argmin()) if not whole.all() else len(table)
+    domains = table.iloc[first:]
+    domains = domains[domains["by"] != engine.OUTSIDE].reset_index(drop=True)
+    domains.loc[domains["by"] == INSIDE, "by"] = WHOLE
+    return table.iloc[:first].reset_index(drop=True), domains
 
 
 def load_frame(session: Session, filters: ReportFilters, period: str | None,
@@ -109,13 +103,13 @@ def weighting_summary(session: Session, frame: pd.DataFrame, period: str | None)
     cells = ["period", "agency", "service_area"]
     psus = frame.groupby("agency")["counter"].nunique()
     return {
-        "responses": int(len(frame)),
+        "responses": len(frame),
         "cells": int(frame.groupby(cells).ngroups),
         "cells_with_total": int(frame[has_total].groupby(cells).ngroups),
         "responses_without_total": int((~has_total).sum()),
         "dossiers": float(frame.loc[has_total, "weight"].sum()),
         "kish": engine.kish_effect(frame),
-        "strata": int(len(psus)),
+        "strata": len(psus),
         "psus": int(psus.sum()),
         "lonely_strata": sorted(psus[psus == 1].index.astype(str)),
         "lonely_psu": engine.LONELY_PSU,
@@ -135,8 +129,13 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
     measures = engine.structure(questionnaire.definition)
     frame = with_domains(frame, filters)
     made = engine.design(frame, filters.weighted, filters.variance == "calibrated")
-    overall = _domain_table(made, measures, engine.DOMAIN if filters.has_domain else None)
-    tables = {b: _domain_table(made, measures, f"_by_{b}") for b in breakdowns}
+    tables, overall = {}, None
+    for breakdown in breakdowns:
+        whole, tables[breakdown] = _split(engine.indices(made, measures, f"_by_{breakdown}"))
+        overall = whole if overall is None else overall
+    if filters.has_domain or overall is None:
+        by = engine.DOMAIN if filters.has_domain else None
+        overall = _split(engine.indices(made, measures, by))[1 if by else 0]
     return PeriodTables(overall, tables, weighting_summary(session, frame, period))
 
 

@@ -1,19 +1,21 @@
 """A small in-process cache of computed report tables, keyed by request and data version.
 
 The data version changes whenever a response is added or changes status, a population total or a
-questionnaire is added or changed, so a cached table is never stale. Each web worker keeps its
+questionnaire is added or changed, an agency moves in the tree or a code changes, so a cached
+table is never stale (barring changes that cancel out exactly in these sums). Each web worker keeps its
 own cache; nothing is shared between processes.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..models import Agency, PopulationTotal, Questionnaire, Response
+from ..models import Agency, Counter, PopulationTotal, Questionnaire, Response, ServiceArea
 
 MAX_ENTRIES = 64
 _entries: OrderedDict[tuple, Any] = OrderedDict()
@@ -31,8 +33,10 @@ def data_version(session: Session) -> tuple:
     agencies = session.execute(sa.select(sa.func.count(), sa.func.sum(
         sa.func.coalesce(Agency.parent_id, 0) * Agency.id))).one()
     questionnaires = session.scalar(sa.select(sa.func.max(Questionnaire.id)))
+    codes = tuple(session.scalar(sa.select(sa.func.sum(sa.func.length(model.code) * model.id)))
+                  for model in (Agency, Counter, ServiceArea))
     url = str(session.get_bind().url)
-    return (url, *responses, *totals, *agencies, questionnaires)
+    return (url, *responses, *totals, *agencies, questionnaires, *codes)
 
 
 def cached(key: tuple, compute: Callable[[], Any]) -> Any:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
-from .present import Cell  # noqa: E402
+from .present import Cell
 
 BLUE = "#0b5394"
 PALE = "#9fbbd8"
@@ -81,6 +81,10 @@ def bars(items: list[Bar], title: str, xlabel: str, low_n_note: str, fmt: str = 
         return _save(figure, fmt)
 
 
+def _plain(value: float, digits: int = 1) -> str:
+    return f"{value:.{digits}f}"
+
+
 def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: str,
             suppressed_note: str, fmt: str = "svg", empty: str = "–") -> bytes:
     """Criteria × units: colour by the index, blank grey where the cell is suppressed."""
@@ -101,7 +105,7 @@ def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: 
                 if not np.isnan(values[i, j]):
                     mark = "*" if "low_n" in grid[i][j].flags else ""
                     axes.text(j, i, f"{values[i, j]:.0f}{mark}", ha="center", va="center",
-                              fontsize=7, color="#111")
+                              fontsize=7, color="#fff" if values[i, j] < 60 else "#111")
         axes.set_xticks(range(len(columns)), [_short(c, 18) for c in columns], rotation=35,
                         ha="right")
         axes.set_yticks(range(len(rows)), rows)
@@ -112,7 +116,7 @@ def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: 
 
 
 def trend(points: list[tuple[str, Cell]], title: str, ylabel: str, fmt: str = "svg",
-          empty: str = "–") -> bytes:
+          empty: str = "–", number=_plain) -> bytes:
     """The index over periods with its 95 % band; suppressed periods break the line."""
     import numpy as np
 
@@ -132,7 +136,7 @@ def trend(points: list[tuple[str, Cell]], title: str, ylabel: str, fmt: str = "s
         axes.plot(xs, mid, color=BLUE, marker="o")
         for x, value in zip(xs, mid):
             if not np.isnan(value):
-                axes.annotate(f"{value:.1f}", (x, value), textcoords="offset points",
+                axes.annotate(number(value), (x, value), textcoords="offset points",
                               xytext=(0, 7), ha="center", fontsize=8)
         axes.set_xticks(xs, labels)
         finite = low[~np.isnan(low)]

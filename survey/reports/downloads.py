@@ -6,7 +6,8 @@ from flask_babel import get_locale
 
 from ..auth.access import role_required
 from ..extensions import db
-from . import bp, raw as raw_export, records
+from . import bp, records
+from . import raw as raw_export
 from .build import build_report
 from .present import labels
 from .requests import report_request

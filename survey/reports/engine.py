@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 try:  # load the library (and scipy) with the app, not on the first report request
-    import analysis  # noqa: F401
+    import analysis
 except ImportError:  # the app still starts; reports fail with a clear ImportError
     analysis = None
 

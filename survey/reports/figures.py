@@ -1,11 +1,12 @@
 """The report's charts, drawn from a ``ReportView`` with translated titles."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask_babel import gettext as _
 
 from . import charts
+from .present import fmt as number
 from .view import ReportView
 
 
@@ -42,7 +43,7 @@ def heat(view: ReportView, fmt: str = "svg") -> bytes:
 def trend(view: ReportView, fmt: str = "svg") -> bytes:
     """SIPAS over the last six quarters."""
     return charts.trend(view.trend, _("SIPAS index over the last six quarters"),
-                        _("SIPAS index, %"), fmt, empty=_("No data."))
+                        _("SIPAS index, %"), fmt, empty=_("No data."), number=number)
 
 
 CHARTS: dict[str, Callable[[ReportView, str], bytes]] = {

@@ -1,11 +1,14 @@
 """The report filter form (a GET form: the query string is the report's address)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
+from .. import periods
 from .filters import ReportFilters
 
 ALL = ""
@@ -46,10 +49,14 @@ class ReportForm(Form):
         self.questionnaire.choices = options([(q, q) for q in questionnaires])
 
     def add_period(self, label: str) -> None:
-        """Offer ``label`` (a custom range from the query string) in the period picker."""
+        """Select ``label`` in the period picker (offering it when it is a custom range)."""
         if label not in {c.value for c in self.period.choices}:
             self.period.choices.insert(0, SelectChoice(label, label))
         self.period.data = label
+        chosen = periods.parse(label)
+        if chosen.kind == "custom":
+            self.date_from.data = chosen.start
+            self.date_to.data = date.fromordinal(chosen.end.toordinal() - 1)
 
     def custom_period(self) -> str | None:
         """The ``from..to`` label of a custom range, when both dates are given."""

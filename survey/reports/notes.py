@@ -64,7 +64,9 @@ def flags_note() -> str:
     """Intervals and reliability flags."""
     return _("All intervals are 95% (logit) confidence intervals. Fewer than 10 answers: the "
              "number is suppressed. Fewer than 30 answers or an effective sample size under "
-             "30: marked 'few answers'. Intervals wider than 20 points: marked 'wide'.")
+             "30: marked 'few answers'. Intervals wider than 20 points: marked 'wide'. "
+             "No interval (×): inside the unit every agency has a single counter, so the "
+             "variance has no degrees of freedom (the estimate is shown, its interval is not).")
 
 
 def comparison_note() -> str:

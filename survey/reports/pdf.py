@@ -34,7 +34,7 @@ def _text(c: Cell) -> tuple[str, str, str]:
     if not c.shown:
         return "—", "", str(c.n)
     marks = " *" if "low_n" in c.flags else ""
-    interval = f"{fmt(c.ci_low)}–{fmt(c.ci_high)}" if c.ci_low is not None else ""
+    interval = f"{fmt(c.ci_low)}–{fmt(c.ci_high)}" if c.ci_low is not None else "×"
     return fmt(c.estimate) + marks, interval, str(c.n)
 
 
@@ -119,10 +119,11 @@ def _ranking(pdf: FPDF, view: ReportView) -> None:
     if not view.ranking:
         return
     _heading(pdf, _("Ranking of agencies"))
-    rows = [[str(int(r["rank"])), f"{int(r['rank_low'])}–{int(r['rank_high'])}", str(r["band"]),
+    rows = [["–" if r["rank"] is None else str(r["rank"]),
+             "–" if r["rank_low"] is None else f"{r['rank_low']}–{r['rank_high']}",
              r["name"], *_text(r["cell"])] for r in view.ranking]
-    _table(pdf, [_("Rank"), _("Plausible ranks (95%)"), _("Band"), _("Agency"), "SIPAS",
-                 _("95% CI"), _("n")], rows, (12, 24, 12, 66, 16, 24, 12))
+    _table(pdf, [_("Rank"), _("Rank band: plausible ranks (95%)"), _("Agency"), "SIPAS",
+                 _("95% CI"), _("n")], rows, (12, 30, 72, 16, 26, 14))
 
 
 def _change(pdf: FPDF, view: ReportView) -> None:
@@ -160,5 +161,6 @@ def pdf_bytes(view: ReportView) -> bytes:
     _breakdown(pdf, view, "agency", _("By agency"), _("Agency"))
     _ranking(pdf, view)
     pdf.add_page()
+    _breakdown(pdf, view, "channel", _("By channel"), _("Channel"))
     _breakdown(pdf, view, "counter", _("By counter"), _("Counter"))
     return bytes(pdf.output())

@@ -32,7 +32,8 @@ class Cell:
     @property
     def flags(self) -> list[str]:
         """The individual flags (``low_n``, ``wide``…)."""
-        return [f for f in (self.flag or "").replace(";", ",").split(",") if f.strip()]
+        parts = (self.flag or "").replace(";", ",").split(",")
+        return [f.strip() for f in parts if f.strip() and f.strip() != "ok"]
 
 
 def _number(value) -> float | None:
@@ -65,11 +66,12 @@ class Labels:
     agencies: dict[str, str]
     areas: dict[str, str]
     counters: dict[str, str]
+    channels: dict[str, str]
 
     def unit(self, breakdown: str, code: str) -> str:
-        """The name of a unit of ``breakdown`` (service_area, agency or counter)."""
+        """The name of a unit of ``breakdown`` (service_area, agency, counter or channel)."""
         names = {"service_area": self.areas, "agency": self.agencies,
-                 "counter": self.counters}[breakdown]
+                 "counter": self.counters, "channel": self.channels}[breakdown]
         return names.get(code, code)
 
 
@@ -90,7 +92,16 @@ def labels(session: Session, questionnaire_code: str, locale: str) -> Labels:
     return Labels(
         measures, elements,
         dict(session.execute(sa.select(Agency.code, Agency.name)).all()),
-        dict(session.execute(sa.select(ServiceArea.code, area_name)).all()), counters)
+        dict(session.execute(sa.select(ServiceArea.code, area_name)).all()), counters,
+        channel_names())
+
+
+def channel_names() -> dict[str, str]:
+    """The collection channels in the reader's language."""
+    from flask_babel import gettext as _
+
+    return {"kiosk": _("Kiosk at the counter"), "qr": _("QR code on a phone"),
+            "import": _("Imported from paper forms")}
 
 
 def records_by(table: pd.DataFrame, level: str | None = None) -> dict[tuple[str, str], dict]:

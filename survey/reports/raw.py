@@ -7,6 +7,7 @@ the survey date; service area and channel filters are applied as plain subsets h
 from __future__ import annotations
 
 import io
+import math
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -38,6 +39,12 @@ def to_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, float_format="%.17g")
 
 
+def _cell_value(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def to_xlsx(frame: pd.DataFrame) -> bytes:
     """An XLSX with one sheet of responses (streamed, header row frozen)."""
     from openpyxl import Workbook
@@ -54,8 +61,7 @@ def to_xlsx(frame: pd.DataFrame) -> bytes:
         header.append(cell)
     sheet.append(header)
     for row in frame.itertuples(index=False):
-        sheet.append([None if isinstance(v, float) and v != v else
-                      (v.isoformat() if hasattr(v, "isoformat") else v) for v in row])
+        sheet.append([_cell_value(v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

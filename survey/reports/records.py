@@ -1,7 +1,7 @@
 """The report as flat records (CSV and JSON): the record format of ``python -m analysis sipas``.
 
-Fields: ``section`` (overall | service_area | agency | counter | change | ranking | trend),
-``period``, then ``by, level, measure, estimate, se, ci_low, ci_high, n, n_eff, deff, flag`` as
+Fields: ``section`` (overall | service_area | agency | counter | channel | change | ranking |
+trend), ``period``, then ``by, level, measure, estimate, se, ci_low, ci_high, n, n_eff, deff, flag`` as
 ``python -m analysis sipas`` writes them. ``change`` records add ``current``, ``previous`` and
 ``p_value`` (``estimate`` is the difference); ``ranking`` records add ``rank``, ``rank_low``,
 ``rank_high`` and ``band``.

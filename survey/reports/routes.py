@@ -48,4 +48,4 @@ def chart(name: str):
                     headers={"Cache-Control": "private, max-age=300"})
 
 
-from . import downloads  # noqa: E402,F401
+from . import downloads  # noqa: F401

@@ -85,9 +85,18 @@ def _ranking(report: Report, names: Labels) -> list[dict]:
         return []
     rows = []
     for record in report.ranking.sort_values("rank").to_dict("records"):
-        rows.append({**record, "name": names.agencies.get(record["by"], record["by"]),
+        ranks = {k: _rank(record.get(k)) for k in ("rank", "rank_low", "rank_high")}
+        rows.append({**record, **ranks, "name": names.agencies.get(record["by"], record["by"]),
                      "cell": cell(record)})
     return rows
+
+
+def _rank(value) -> int | None:
+    """A rank as an integer, None when the unit could not be ranked (no standard error)."""
+    try:
+        return None if value is None or math.isnan(value) else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _heat(report: Report, names: Labels) -> tuple[list[str], list[str], list[list[Cell]]]:

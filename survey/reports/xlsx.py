@@ -138,7 +138,8 @@ def workbook_bytes(view: ReportView) -> bytes:
     for breakdown, title, unit in (
             ("service_area", _("By service area"), _("Service area")),
             ("agency", _("By agency"), _("Agency")),
-            ("counter", _("By counter"), _("Counter"))):
+            ("counter", _("By counter"), _("Counter")),
+            ("channel", _("By channel"), _("Channel"))):
         breakdown_sheet(book.create_sheet(title[:31]), view, breakdown, title, unit)
     ranking_sheet(book.create_sheet(_("Ranking")[:31]), view)
     change_sheet(book.create_sheet(_("Change")[:31]), view)

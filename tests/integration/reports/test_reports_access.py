@@ -2,7 +2,6 @@
 import re
 
 import pytest
-
 from reports_helpers import PERIOD, section
 
 URLS = ["/reports/?period={p}&agency={a}", "/reports/export.xlsx?period={p}&agency={a}",
@@ -41,7 +40,7 @@ def test_agency_viewer_defaults_to_its_agency_and_picker_lists_only_allowed(demo
     login_as("agency_viewer", "H-AN")
     html = client.get(f"/reports/?period={PERIOD}").get_data(as_text=True)
     assert "UBND huyện An Phú" in section(html, "headline")
-    picker = re.search(r'<select[^>]*name="agency".*?</select>', html, re.S).group(0)
+    picker = re.search(r'<select[^>]*name="agency".*?</select>', html, re.DOTALL).group(0)
     values = set(re.findall(r'value="([^"]*)"', picker))
     assert values == {"H-AN", "X-AN1", "X-AN2"}
     agencies = section(html, "by-agency")

@@ -8,12 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from reports_helpers import PERIOD, headline
 
 from survey.extensions import db
 from survey.reports.build import build_report
 from survey.reports.filters import ReportFilters
-
-from reports_helpers import PERIOD, headline
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -82,7 +81,7 @@ def test_cli_agency_report_and_files(demo_app, tmp_path):
             "sipas", "report", "--period", PERIOD, "--format", fmt, "--out", str(out)])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
-    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 7
+    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 8
 
 
 def test_cli_refuses_unknown_agency_and_period(demo_app):

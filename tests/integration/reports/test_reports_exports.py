@@ -4,13 +4,12 @@ import json
 
 import pandas as pd
 from openpyxl import load_workbook
+from reports_helpers import PERIOD
 
 from survey.extensions import db
 from survey.reports.build import build_report
 from survey.reports.filters import ReportFilters
 from survey.reports.raw import FORBIDDEN
-
-from reports_helpers import PERIOD
 
 
 def test_xlsx_has_a_summary_and_one_sheet_per_table(demo_app, analyst):
@@ -18,7 +17,7 @@ def test_xlsx_has_a_summary_and_one_sheet_per_table(demo_app, analyst):
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
-    assert len(book.sheetnames) == 7
+    assert len(book.sheetnames) == 8
     assert book.sheetnames[0] == "Tổng hợp"
     summary = book[book.sheetnames[0]]
     values = [row[1] for row in summary.iter_rows(min_row=4, values_only=True)]
@@ -48,8 +47,8 @@ def test_csv_export_equals_the_report_numbers(demo_app, analyst):
     overall = frame[(frame["section"] == "overall") & (frame["measure"] == "SIPAS")].iloc[0]
     assert overall["estimate"] == report.sipas["estimate"]
     assert overall["se"] == report.sipas["se"]
-    assert set(frame["section"]) >= {"overall", "service_area", "agency", "counter", "change",
-                                      "trend"}
+    assert set(frame["section"]) >= {"overall", "service_area", "agency", "counter", "channel",
+                                      "change", "trend"}
     whole = analyst.get(f"/reports/export.csv?period={PERIOD}").get_data(as_text=True)
     assert "ranking" in set(pd.read_csv(io.StringIO(whole))["section"])
 

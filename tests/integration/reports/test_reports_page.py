@@ -1,14 +1,14 @@
 """The report page: SIPAS with interval and n, flags, periods, weights, agency scope."""
 import re
 
+import pytest
 from flask_babel import force_locale
+from reports_helpers import PERIOD, headline, section
 
 from survey.extensions import db
 from survey.reports.build import build_report
 from survey.reports.filters import ReportFilters
 from survey.reports.present import cell, fmt
-
-from reports_helpers import PERIOD, headline, section
 
 
 def _numbers(app, filters):
@@ -19,7 +19,7 @@ def _numbers(app, filters):
 
 def test_page_shows_sipas_with_interval_and_n(demo_app, analyst):
     html = analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True)
-    report, sipas = _numbers(demo_app, ReportFilters(period=PERIOD))
+    _report, sipas = _numbers(demo_app, ReportFilters(period=PERIOD))
     assert sipas.shown and 50 < sipas.estimate < 100
     with demo_app.test_request_context("/?lang=vi"):
         expected = [fmt(sipas.estimate), fmt(sipas.ci_low), fmt(sipas.ci_high)]
@@ -40,7 +40,7 @@ def test_suppressed_cells_show_no_number(demo_app, analyst):
     marks = re.findall(r'<span class="suppressed"[^>]*data-flag="suppressed">([^<]*)</span>', table)
     assert len(marks) >= len(suppressed)
     assert set(marks) == {"—"}
-    for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S):
+    for row in re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.DOTALL):
         if 'data-flag="suppressed"' in row.split("</td>")[0]:
             first_cell = row.split("<td", 1)[1].split("</td>")[0]
             assert not re.search(r'class="est', first_cell)
@@ -107,3 +107,54 @@ def test_unknown_period_shows_an_error_not_a_crash(demo_app, analyst):
     response = analyst.get("/reports/?period=2026-Q9")
     assert response.status_code == 200
     assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_calibrated_variance_keeps_estimates_and_changes_the_se(demo_app):
+    with demo_app.app_context():
+        design = build_report(db.session, ReportFilters(period=PERIOD), trend=False)
+        calibrated = build_report(db.session, ReportFilters(period=PERIOD, variance="calibrated"),
+                                  trend=False)
+    assert calibrated.sipas["estimate"] == pytest.approx(design.sipas["estimate"], rel=1e-9)
+    assert calibrated.sipas["se"] != pytest.approx(design.sipas["se"], rel=1e-6)
+
+
+def test_kish_effect_is_one_plus_cv_squared_of_the_weights(demo_app):
+    from survey import queries
+
+    with demo_app.app_context():
+        report = build_report(db.session, ReportFilters(period=PERIOD), trend=False)
+        weights = queries.responses_frame(db.session, "sipas", PERIOD)["weight"]
+    cv2 = weights.var(ddof=0) / weights.mean() ** 2
+    assert report.current.weighting["kish"] == pytest.approx(1 + cv2, rel=1e-9)
+
+
+@pytest.mark.parametrize("query", ["period=2020", "period=2026-Q3&questionnaire=sipas-2023",
+                                   "period=2026-Q3&channel=qr&service_area=DATDAI",
+                                   "period=2026-Q3&agency=X-AN1&weights=none"])
+def test_sparse_and_empty_reports_render(demo_app, analyst, query):
+    response = analyst.get(f"/reports/?{query}")
+    assert response.status_code == 200
+    for name in ("trend", "by_area", "by_agency", "heatmap"):
+        chart = analyst.get(f"/reports/chart/{name}.svg?{query}")
+        assert chart.status_code == 200 and b"<svg" in chart.data
+    for kind in ("xlsx", "pdf", "csv"):
+        assert analyst.get(f"/reports/export.{kind}?{query}").status_code == 200
+
+
+def test_cached_report_follows_data_changes(demo_app):
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from survey.models import Response
+
+    with demo_app.app_context():
+        before = build_report(db.session, ReportFilters(period=PERIOD), trend=False).sipas
+        first = db.session.scalars(sa.select(Response).where(
+            Response.survey_date >= date(2026, 7, 1), Response.survey_date < date(2026, 10, 1))
+            .order_by(Response.id).limit(20)).all()
+        for response in first:
+            response.status = "excluded"
+        db.session.commit()
+        after = build_report(db.session, ReportFilters(period=PERIOD), trend=False).sipas
+    assert after["n"] == before["n"] - 20
