@@ -42,7 +42,7 @@ class Difference:
 def _difference(diff: float, se: float, df: float, level: float) -> Difference:
     low, high = intervals.wald(diff, se, df, level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        stat = abs(diff) / se
+        stat = np.float64(abs(diff)) / np.float64(se)
     if not np.isfinite(stat):
         p = float("nan") if not (se == 0 and diff != 0) else 0.0
     elif np.isinf(df):

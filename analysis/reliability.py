@@ -1,6 +1,8 @@
 """Reliability of estimates and of the questionnaire: cell flags, Cronbach's alpha, non-response.
 
-Flag rule (ESTIMATION.md), first that applies: ``suppressed`` n < 10; ``low_n`` n < 30 or
+Flag rule (ESTIMATION.md), first that applies: ``suppressed`` n < 10; ``no_df`` the interval
+cannot be computed because the design has no degrees of freedom there (one PSU per stratum in
+the domain, as R gives NaN); ``low_n`` n < 30 or
 n_eff < 30; ``zero_se`` SE = 0 (a share of 0 or 100 %: the interval shown is the beta one);
 ``wide`` the interval is wider than 20 points (share measures only); else ``ok``.
 Suppression is a presentation rule: the number is always returned with its flag.
@@ -12,7 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
-FLAGS = ("suppressed", "low_n", "zero_se", "wide", "ok")
+FLAGS = ("suppressed", "no_df", "low_n", "zero_se", "wide", "ok")
 MIN_N, MIN_N_RELIABLE, MAX_WIDTH_POINTS = 10, 30, 20.0
 
 
@@ -20,6 +22,8 @@ def reliability_flag(n, n_eff, se, width, wide: float | None = MAX_WIDTH_POINTS)
     """The flag of one cell; ``wide`` is the largest acceptable CI width (None: not checked)."""
     if not n or n < MIN_N or not math.isfinite(float(se)):
         return "suppressed"
+    if se > 0 and not math.isfinite(width):
+        return "no_df"
     if n < MIN_N_RELIABLE or (math.isfinite(n_eff) and n_eff < MIN_N_RELIABLE):
         return "low_n"
     if se == 0:
@@ -37,6 +41,7 @@ def flags(n, n_eff, se, width, wide: float | None = MAX_WIDTH_POINTS) -> np.ndar
         out[np.isfinite(width) & (width > wide)] = "wide"
     out[se == 0] = "zero_se"
     out[(n < MIN_N_RELIABLE) | (np.isfinite(n_eff) & (n_eff < MIN_N_RELIABLE))] = "low_n"
+    out[(se > 0) & ~np.isfinite(width)] = "no_df"
     out[(n < MIN_N) | ~np.isfinite(se)] = "suppressed"
     return out
 

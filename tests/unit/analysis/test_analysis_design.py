@@ -139,3 +139,19 @@ def test_design_methods_emit_no_warnings_for_an_empty_domain_variable():
     frame = _frame().assign(y=[np.nan, np.nan, np.nan, 1.0, 2.0, 3.0])
     result = SurveyDesign(frame, strata="h").mean("y", by="h")["a"]
     assert result.n == 0 and result.flag == "suppressed" and np.isnan(result.estimate)
+
+
+def test_difference_of_two_exact_values_has_no_division_error():
+    from analysis import compare
+
+    same = compare.difference(80.0, 0.0, 80.0, 0.0)
+    apart = compare.difference(90.0, 0.0, 80.0, 0.0)
+    assert np.isnan(same.p_value) and apart.p_value == 0.0
+
+
+def test_cell_without_degrees_of_freedom_is_flagged_no_df():
+    from analysis.reliability import flags, reliability_flag
+
+    assert reliability_flag(50, 50.0, 2.0, float("nan")) == "no_df"
+    assert list(flags([50, 5], [50.0, 5.0], [2.0, 2.0], [np.nan, np.nan])) == ["no_df",
+                                                                            "suppressed"]
