@@ -10,17 +10,31 @@ from sqlalchemy.orm import Session
 
 from . import periods
 from . import questionnaires as qdefs
-from .models import (Agency, Answer, Counter, PopulationTotal, Questionnaire, Response,
-                     ServiceArea, encode_item_values)
+from .models import (
+    Agency,
+    Answer,
+    Counter,
+    PopulationTotal,
+    Questionnaire,
+    Response,
+    ServiceArea,
+    encode_item_values,
+)
 
 FRAME_KEYS = ["response_id", "period", "agency", "counter", "service_area", "channel", "weight"]
 
 
-def latest_questionnaire(session: Session, code: str) -> Questionnaire | None:
-    """The newest published version of questionnaire ``code``."""
-    return session.scalars(
-        sa.select(Questionnaire).where(Questionnaire.code == code)
-        .order_by(Questionnaire.version.desc()).limit(1)).first()
+def latest_questionnaire(session: Session, code: object,
+                         version: object = None) -> Questionnaire | None:
+    """The newest published version of questionnaire ``code`` (or the given ``version``)."""
+    if not isinstance(code, str) or not code:
+        return None
+    query = sa.select(Questionnaire).where(Questionnaire.code == code)
+    if version is not None:
+        if not isinstance(version, int) or isinstance(version, bool):
+            return None
+        query = query.where(Questionnaire.version == version)
+    return session.scalars(query.order_by(Questionnaire.version.desc()).limit(1)).first()
 
 
 def totals_for(session: Session, period: periods.Period) -> dict[tuple[int, int], int]:

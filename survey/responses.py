@@ -63,7 +63,7 @@ _definitions: dict[str, dict] = {}  # by checksum: a published definition never 
 
 
 def questionnaire_ref(session: Session, code: Any, version: Any = None) -> QuestionnaireRef | None:
-    """Like ``latest_questionnaire`` but reads a definition from the database only once."""
+    """Like ``queries.latest_questionnaire`` but reads a definition from the database only once."""
     if not isinstance(code, str) or not code:
         return None
     query = sa.select(Questionnaire.id, Questionnaire.code, Questionnaire.version,
@@ -111,19 +111,6 @@ def find_counter(session: Session, token: str | None) -> CounterLookup:
     if retired is not None:
         return CounterLookup("retired", session.get(Counter, retired.counter_id))
     return CounterLookup("unknown")
-
-
-def latest_questionnaire(session: Session, code: Any,
-                         version: Any = None) -> Questionnaire | None:
-    """The latest published version of ``code`` (or the given ``version``)."""
-    if not isinstance(code, str) or not code:
-        return None
-    query = sa.select(Questionnaire).where(Questionnaire.code == code)
-    if version is not None:
-        if not isinstance(version, int) or isinstance(version, bool):
-            return None
-        query = query.where(Questionnaire.version == version)
-    return session.scalars(query.order_by(Questionnaire.version.desc())).first()
 
 
 def dossier_hash(reference: str, key: str) -> str:

@@ -10,7 +10,8 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db, limiter
-from ..responses import latest_questionnaire, store_submission
+from ..queries import latest_questionnaire
+from ..responses import store_submission
 from . import bp
 
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..public.tokens import lookup, token_page
-from ..responses import latest_questionnaire
+from ..queries import latest_questionnaire
 from . import bp
 from .poster import SIZES, poster_svg, qr_svg
 from .texts import kiosk_texts

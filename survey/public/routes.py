@@ -10,7 +10,8 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db, limiter
-from ..responses import latest_questionnaire, store_submission
+from ..queries import latest_questionnaire
+from ..responses import store_submission
 from . import bp
 from .forms import new_submission_id, survey_form_class, to_payload
 from .tokens import lookup, token_page
