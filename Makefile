@@ -23,10 +23,10 @@ translations: $(STAMP)
 	    $(VENV)/bin/pybabel -q compile -f -d $$d || exit 1; fi; done
 
 run: install
-	$(FLASK) sipas init
-	$(FLASK) sipas demo
-	$(FLASK) sipas welcome
+	export SIPAS_PUBLIC_BASE_URL=$${SIPAS_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
+	$(FLASK) sipas init && $(FLASK) sipas demo && $(FLASK) sipas welcome && \
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider

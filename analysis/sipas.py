@@ -233,16 +233,22 @@ def _calibrated_cell_measures(cells: CellSums, slot, calibrated, structure: Stru
                            layout)
 
 
+def _se(variance: np.ndarray) -> np.ndarray:
+    """Standard errors, with rounding noise (a variance below 1e-24) read as exactly 0."""
+    variance = np.asarray(variance, dtype=float)
+    return np.sqrt(np.where(np.abs(variance) < 1e-24, 0.0, variance))
+
+
 def _records(label: str, res: dict, structure: Structure, df: float, ci: str,
              level: float) -> pd.DataFrame:
     """Records of one domain: criteria, elements, index (percent), then mean scores."""
     k = len(structure.criteria)
-    est, se = res["share"], np.sqrt(res["var_share"])
+    est, se = res["share"], _se(res["var_share"])
     n = res["n_share"]
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where(se > 0, est * (1 - est) / se ** 2, n)
         low, high, used = intervals.share_interval(ci, est, se, n=n, df=df, level=level)
-        m, se_m, n_m = res["mean"], np.sqrt(res["var_mean"]), res["n_mean"]
+        m, se_m, n_m = res["mean"], _se(res["var_mean"]), res["n_mean"]
         n_eff_m = np.where(se_m > 0, res["s2_mean"] / se_m ** 2, n_m)
         low_m, high_m = intervals.wald(m, se_m, df, level)
         deff = np.where(n_eff > 0, n / n_eff, np.nan)

@@ -159,7 +159,7 @@ def _responses(session, rng, questionnaire, counters, total, today):
     area_pick = (rng.random(total) * np.array([len(served[i]) for i in picks])).astype(int)
     area_ids = [served[i][k] for i, k in zip(picks, area_pick)]
     offsets = rng.integers(0, days, total)
-    minutes = rng.integers(0, 540, total)
+    minutes = rng.integers(0, 570, total)
     durations = rng.integers(40, 240, total)
     base = (4.3 + np.array([agency_effect[a] for a in agency_ids[picks]])
             + counter_effect[picks] + 0.15 * offsets / max(days, 1) + rng.normal(0, 0.6, total))
@@ -168,12 +168,14 @@ def _responses(session, rng, questionnaire, counters, total, today):
     channels = np.where(rng.random(total) < 0.75, "kiosk", "qr")
     genders = rng.choice(np.array(["male", "female", ""]), total, p=[0.45, 0.45, 0.10])
     ages = rng.choice(np.array(["under25", "25-39", "40-59", "60plus", ""]), total)
-    start = datetime.combine(first_day, time(8, 0), timezone.utc)
+    start = datetime.combine(first_day, time(0, 30), timezone.utc)  # 07:30 in Việt Nam
+    latest = (datetime.now(timezone.utc) if today >= date.today()
+              else datetime.combine(today, time(23, 59), timezone.utc))
     chars = np.where(values == 0, ord("-"), values + ord("0")).astype(np.uint8)
     item_values = [bytes(row).decode("ascii") for row in chars]
     rows = []
     for r in range(total):
-        received = start + timedelta(days=int(offsets[r]), minutes=int(minutes[r]))
+        received = min(start + timedelta(days=int(offsets[r]), minutes=int(minutes[r])), latest)
         rows.append(dict(
             uuid=uuid.UUID(int=int(uuids[r, 0]) << 64 | int(uuids[r, 1]), version=4),
             questionnaire_id=questionnaire.id, questionnaire_code=questionnaire.code,

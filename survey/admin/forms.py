@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     IntegerField,
@@ -50,7 +50,7 @@ class CheckboxList(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(Form):
     """Create or edit an agency of the province tree."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32), CODE])
@@ -61,7 +61,7 @@ class AgencyForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ServiceAreaForm(FlaskForm):
+class ServiceAreaForm(Form):
     """Create or edit a service area (lĩnh vực)."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32), CODE])
@@ -70,7 +70,7 @@ class ServiceAreaForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ProcedureForm(FlaskForm):
+class ProcedureForm(Form):
     """Create or edit an administrative procedure."""
 
     code = StringField(_l("National code"), validators=[DataRequired(), Length(max=64), CODE])
@@ -79,7 +79,7 @@ class ProcedureForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class CounterForm(FlaskForm):
+class CounterForm(Form):
     """Create a counter of an agency."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64), CODE])
@@ -90,7 +90,7 @@ class CounterForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class CounterEditForm(FlaskForm):
+class CounterEditForm(Form):
     """Rename a counter and choose its service areas."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
@@ -99,13 +99,13 @@ class CounterEditForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare confirmation (the CSRF token is the point)."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class QuestionnaireUploadForm(FlaskForm):
+class QuestionnaireUploadForm(Form):
     """A questionnaire definition file to publish."""
 
     definition = FileField(_l("Definition file (JSON)"), validators=[
@@ -114,7 +114,7 @@ class QuestionnaireUploadForm(FlaskForm):
     submit = SubmitField(_l("Check and publish"))
 
 
-class TotalsUploadForm(FlaskForm):
+class TotalsUploadForm(Form):
     """A CSV file of population totals to import."""
 
     totals = FileField(_l("CSV file"), validators=[
@@ -123,7 +123,7 @@ class TotalsUploadForm(FlaskForm):
     submit = SubmitField(_l("Check and import"))
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Create a workspace user."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), CODE])
@@ -137,7 +137,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Create user"))
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     """Set a new password for a user."""
 
     password = PasswordField(_l("New password"), validators=[
@@ -147,14 +147,14 @@ class PasswordResetForm(FlaskForm):
     submit = SubmitField(_l("Set password"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(Form):
     """A data-quality action on a response, with its required reason."""
 
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(min=3, max=1000)])
     submit = SubmitField(_l("Save"))
 
 
-class QualityFilterForm(FlaskForm):
+class QualityFilterForm(Form):
     """Filters of the data-quality list (a GET form, so no CSRF token)."""
 
     class Meta:

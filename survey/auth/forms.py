@@ -1,11 +1,11 @@
 """Forms of the auth blueprint."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Username and password of a workspace user."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])

@@ -1,0 +1,25 @@
+"""The base of every form: Flask-WTF with WTForms' own messages translated by our catalogues.
+
+WTForms ships no Vietnamese catalogue, so its built-in messages ("This field is required.")
+are translated in ``translations/core`` like the rest of the interface.
+"""
+from flask_babel import gettext, ngettext
+from flask_wtf import FlaskForm
+
+
+class _CatalogueTranslations:
+    """WTForms' translations interface, answered by Flask-Babel."""
+
+    def gettext(self, string: str) -> str:
+        return gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """A CSRF-protected form whose validation messages follow the person's language."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form):  # noqa: ANN001
+            return _CatalogueTranslations()
