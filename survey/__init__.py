@@ -14,9 +14,14 @@ TRANSLATION_PARTS = ("core", "citizen", "workspace", "reports")
 
 
 def select_locale() -> str:
-    """Vietnamese unless the person chose another language (``?lang=`` is remembered)."""
-    from flask import current_app
+    """Vietnamese unless the person chose another language (``?lang=`` is remembered).
 
+    Outside a web request (the ``flask sipas`` commands) texts are English, like the CLI.
+    """
+    from flask import current_app, has_request_context
+
+    if not has_request_context():
+        return "en"
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang")
     if chosen in languages:

@@ -1,5 +1,7 @@
 """Questionnaire definitions (JSON data files in this folder) and their validator.
 
+Problems are worded in the person's language when there is one (a web request), else English.
+
 A definition is data: elements with weights, criteria with wording in Vietnamese and English, a
 scale, an overall question and an optional respondent profile. A published (code, version) never
 changes; a change is a new version.
@@ -10,6 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 from typing import Any, Iterator
+
+from flask_babel import gettext as _
 
 FOLDER = Path(__file__).resolve().parent
 ITEM_CODE_LEN = 16
@@ -29,41 +33,42 @@ class QuestionnaireError(ValueError):
 
 def _check_text(value: Any, place: str, problems: list[str]) -> None:
     if not isinstance(value, dict):
-        problems.append(f"{place}: must be an object with 'vi' and 'en' texts")
+        problems.append(_("%(place)s: must be an object with 'vi' and 'en' texts", place=place))
         return
     if not str(value.get("vi") or "").strip():
-        problems.append(f"{place}.vi: missing Vietnamese text")
+        problems.append(_("%(place)s.vi: missing Vietnamese text", place=place))
     if not str(value.get("en") or "").strip():
-        problems.append(f"{place}.en: missing English text")
+        problems.append(_("%(place)s.en: missing English text", place=place))
 
 
 def _check_code(code: Any, place: str, seen: set[str], problems: list[str]) -> None:
     if not isinstance(code, str) or not code.strip():
-        problems.append(f"{place}.code: missing code")
+        problems.append(_("%(place)s.code: missing code", place=place))
     elif len(code) > ITEM_CODE_LEN or not code.replace("-", "").replace("_", "").isalnum():
-        problems.append(f"{place}.code: {code!r} must be letters/digits, at most {ITEM_CODE_LEN}")
+        problems.append(_("%(place)s.code: %(code)r must be letters/digits, at most %(limit)d",
+                          place=place, code=code, limit=ITEM_CODE_LEN))
     elif code in seen:
-        problems.append(f"{place}.code: duplicate code {code!r}")
+        problems.append(_("%(place)s.code: duplicate code %(code)r", place=place, code=code))
     else:
         seen.add(code)
 
 
 def _check_unknown(obj: dict, allowed: set[str], place: str, problems: list[str]) -> None:
     for key in sorted(set(obj) - allowed):
-        problems.append(f"{place}: unknown field {key!r}")
+        problems.append(_("%(place)s: unknown field %(key)r", place=place, key=key))
 
 
 def _check_scale(scale: Any, problems: list[str]) -> None:
     if not isinstance(scale, dict):
-        problems.append("scale: missing")
+        problems.append(_("scale: missing"))
         return
     low, high = scale.get("min"), scale.get("max")
     if not (isinstance(low, int) and isinstance(high, int) and 1 <= low < high <= 5):
-        problems.append("scale: min and max must be integers with 1 <= min < max <= 5")
+        problems.append(_("scale: min and max must be integers with 1 <= min < max <= 5"))
         return
     satisfied = scale.get("satisfied_min")
     if not isinstance(satisfied, int) or not low < satisfied <= high:
-        problems.append("scale.satisfied_min: must be an integer above min and at most max")
+        problems.append(_("scale.satisfied_min: must be an integer above min and at most max"))
     labels = scale.get("labels") or {}
     for value in range(low, high + 1):
         _check_text(labels.get(str(value)), f"scale.labels.{value}", problems)
@@ -72,13 +77,13 @@ def _check_scale(scale: Any, problems: list[str]) -> None:
 
 def _check_elements(elements: Any, seen: set[str], problems: list[str]) -> None:
     if not isinstance(elements, list) or not elements:
-        problems.append("elements: at least one element is needed")
+        problems.append(_("elements: at least one element is needed"))
         return
     element_codes: set[str] = set()
     for i, element in enumerate(elements):
         place = f"elements[{i}]"
         if not isinstance(element, dict):
-            problems.append(f"{place}: must be an object")
+            problems.append(_("%(place)s: must be an object", place=place))
             continue
         _check_unknown(element, _ELEMENT_KEYS, place, problems)
         _check_code(element.get("code"), place, element_codes, problems)
@@ -86,15 +91,15 @@ def _check_elements(elements: Any, seen: set[str], problems: list[str]) -> None:
         _check_text(element.get("label"), f"{place}.label", problems)
         weight = element.get("weight", 1.0)
         if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight <= 0:
-            problems.append(f"{place}.weight: must be a positive number")
+            problems.append(_("%(place)s.weight: must be a positive number", place=place))
         criteria = element.get("criteria")
         if not isinstance(criteria, list) or not criteria:
-            problems.append(f"{place}.criteria: at least one criterion is needed")
+            problems.append(_("%(place)s.criteria: at least one criterion is needed", place=place))
             continue
         for j, criterion in enumerate(criteria):
             cplace = f"{place}.criteria[{j}]"
             if not isinstance(criterion, dict):
-                problems.append(f"{cplace}: must be an object")
+                problems.append(_("%(place)s: must be an object", place=cplace))
                 continue
             _check_unknown(criterion, _CRITERION_KEYS, cplace, problems)
             _check_code(criterion.get("code"), cplace, seen, problems)
@@ -107,17 +112,18 @@ def _check_elements(elements: Any, seen: set[str], problems: list[str]) -> None:
 
 def _check_profile(profile: Any, problems: list[str]) -> None:
     if not isinstance(profile, list):
-        problems.append("profile: must be a list")
+        problems.append(_("profile: must be a list"))
         return
     allowed = {"gender", "age_band", "occupation", "education", "ethnicity"}
     for i, field in enumerate(profile):
         place = f"profile[{i}]"
         if field.get("code") not in allowed:
-            problems.append(f"{place}.code: unknown profile field {field.get('code')!r}")
+            problems.append(_("%(place)s.code: unknown profile field %(code)r", place=place,
+                              code=field.get("code")))
         _check_text(field.get("label"), f"{place}.label", problems)
         options = field.get("options") or []
         if not options:
-            problems.append(f"{place}.options: at least one option is needed")
+            problems.append(_("%(place)s.options: at least one option is needed", place=place))
         codes: set[str] = set()
         for j, option in enumerate(options):
             _check_code(option.get("code"), f"{place}.options[{j}]", codes, problems)
@@ -132,10 +138,10 @@ def validate(definition: Any) -> list[str]:
     _check_unknown(definition, _TOP_KEYS, "definition", problems)
     code = definition.get("code")
     if not isinstance(code, str) or not code or len(code) > 32:
-        problems.append("code: missing or longer than 32 characters")
+        problems.append(_("code: missing or longer than 32 characters"))
     version = definition.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        problems.append("version: must be a positive integer")
+        problems.append(_("version: must be a positive integer"))
     _check_text(definition.get("title"), "title", problems)
     if "intro" in definition:
         _check_text(definition["intro"], "intro", problems)
@@ -154,7 +160,8 @@ def parse(text: str, source: str = "definition") -> dict:
     try:
         definition = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise QuestionnaireError(source, [f"line {exc.lineno}: invalid JSON ({exc.msg})"]) from None
+        raise QuestionnaireError(source, [_("line %(line)d: invalid JSON (%(reason)s)", line=exc.lineno,
+                                                  reason=exc.msg)]) from None
     problems = validate(definition)
     if problems:
         raise QuestionnaireError(source, problems)

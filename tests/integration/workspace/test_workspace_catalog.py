@@ -48,7 +48,7 @@ def test_invalid_definition_lists_every_problem_with_its_place(client, as_role, 
                        json.dumps(definition), "broken.json")
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert "elements[0].criteria[0].question.vi: missing Vietnamese text" in html
+    assert "elements[0].criteria[0].question.vi: thiếu văn bản tiếng Việt" in html
     assert "scale.satisfied_min" in html and "Chưa công bố gì" in html
     assert in_db(lambda s: s.query(Questionnaire).filter_by(version=3).count()) == 0
     assert audit_events("publish") == []
@@ -58,7 +58,7 @@ def test_malformed_json_is_reported_with_its_line(client, as_role, submit):
     as_role("analyst")
     response = _upload(submit, "/admin/questionnaires", "definition", '{\n "code": ', "bad.json")
     assert response.status_code == 422
-    assert "line 2: invalid JSON" in response.get_data(as_text=True)
+    assert "dòng 2: JSON không hợp lệ" in response.get_data(as_text=True)
 
 
 def test_changing_a_published_version_is_refused(client, as_role, submit, in_db):
