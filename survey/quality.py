@@ -34,14 +34,14 @@ def too_fast(duration: float | None, answered: int) -> str | None:
         return None
     minimum = answered * float(setting("QUALITY_MIN_SECONDS_PER_ITEM"))
     if duration < minimum:
-        return f"{duration:.1f} s for {answered} answers (minimum {minimum:.1f} s)"
+        return f"{duration:.1f} giây cho {answered} câu trả lời (tối thiểu {minimum:.1f} giây)"
     return None
 
 
 def straightlining(values: list[int]) -> str | None:
     """Reason text when many criteria were all given the same value."""
     if len(values) >= int(setting("QUALITY_STRAIGHTLINE_MIN_ITEMS")) and len(set(values)) == 1:
-        return f"all {len(values)} criteria answered {values[0]}"
+        return f"cả {len(values)} tiêu chí cùng một mức {values[0]}"
     return None
 
 
@@ -61,7 +61,7 @@ def burst(session: Session, response: Response) -> str | None:
         Response.survey_date >= since.astimezone(LOCAL_TZ).date(),
         when >= since, when <= moment))
     if recent > limit:
-        return f"{recent} responses from this counter within {window:g} s (limit {limit})"
+        return f"{recent} phiếu từ quầy này trong {window:g} giây (giới hạn {limit})"
     return None
 
 

@@ -29,7 +29,7 @@ def _filter_form() -> QualityFilterForm:
     form.counter.choices = [option(0, _("All counters"))] + [
         option(c.id, c.code) for c in db.session.scalars(sa.select(Counter).order_by(Counter.code))]
     form.kind.choices = [option("", _("Any flag"))] + [
-        option(k, k) for k in review.flag_kinds(db.session)]
+        option(k, flag_label(k)) for k in review.flag_kinds(db.session)]
     return form
 
 
@@ -111,3 +111,26 @@ def _local(target: str | None) -> bool:
 @bp.app_template_filter("status_label")
 def _status_label_filter(status: str) -> str:
     return status_label(status)
+
+
+def flag_label(kind: str) -> str:
+    """A data-quality flag kind in the reader's language."""
+    labels = {"too_fast": _("too fast"), "straightlining": _("all answers identical"),
+              "burst": _("burst from one counter"), "manual": _("flagged by hand")}
+    return labels.get(kind, kind)
+
+
+def channel_label(channel: str) -> str:
+    """A collection channel in the reader's language."""
+    labels = {"kiosk": _("kiosk"), "qr": _("QR code"), "import": _("import")}
+    return labels.get(channel, channel)
+
+
+@bp.app_template_filter("flag_label")
+def _flag_label_filter(kind: str) -> str:
+    return flag_label(kind)
+
+
+@bp.app_template_filter("channel_label")
+def _channel_label_filter(channel: str) -> str:
+    return channel_label(channel)

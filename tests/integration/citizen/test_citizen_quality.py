@@ -29,7 +29,7 @@ def test_answers_faster_than_they_can_be_read_are_flagged(app, post, submission)
     reply = post(submission(**_window(2)))
     assert reply.status_code == 201 and reply.get_json()["status"] == "flagged"
     [(kind, detail)] = _flags(app)
-    assert kind == "too_fast" and "5 answers" in detail
+    assert kind == "too_fast" and "5 câu trả lời" in detail
 
 
 def test_speed_threshold_is_configurable(app, post, submission):

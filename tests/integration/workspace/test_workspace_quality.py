@@ -18,7 +18,7 @@ def test_flagged_list_shows_reasons_and_filters(client, province, as_role, make_
     html = client.get("/admin/quality").get_data(as_text=True)
     assert f'data-response="{fast}"' in html and f'data-response="{line}"' in html
     assert f'data-response="{valid}"' not in html
-    assert "3.0 s for 5 answers" in html and "straightlining" in html
+    assert "3.0 s for 5 answers" in html and "mọi câu trả lời giống nhau" in html
     only = client.get("/admin/quality?kind=too_fast").get_data(as_text=True)
     assert f'data-response="{fast}"' in only and f'data-response="{line}"' not in only
     district = province.agency_ids["H-AN"]
