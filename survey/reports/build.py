@@ -45,6 +45,7 @@ class Report:
     change: pd.DataFrame
     ranking: pd.DataFrame
     trend: pd.DataFrame | None = None
+    previous_weighting: dict = field(default_factory=dict)
 
     @property
     def sipas(self) -> dict | None:
@@ -157,14 +158,15 @@ def change_table(current: PeriodTables, previous: PeriodTables) -> pd.DataFrame:
 
 
 def ranking_table(tables: PeriodTables) -> pd.DataFrame:
-    """Agencies ranked on the SIPAS index; suppressed agencies (n < 10) are left out."""
+    """Agencies ranked on the SIPAS index; the others (n < 10, no usable interval) unranked."""
     agencies = tables.breakdowns.get("agency")
     if agencies is None or agencies.empty:
         return pd.DataFrame()
-    index = agencies[(agencies["level"] == "index") & (agencies["flag"] != "suppressed")]
-    if len(index) < 2:
+    index = agencies[agencies["level"] == "index"]
+    if index.empty:
         return pd.DataFrame()
-    return engine.ranking(index.reset_index(drop=True))
+    return engine.ranking(index.reset_index(drop=True),
+                          tables.weighting.get("lonely_strata") or ())
 
 
 def trend_table(session: Session, filters: ReportFilters, version: tuple) -> pd.DataFrame:
@@ -184,9 +186,11 @@ def build_report(session: Session, filters: ReportFilters, trend: bool = True) -
     version = cache.data_version(session)
     current = _cached_period(session, filters, filters.period, BREAKDOWNS, version)
     previous_label = periods.parse(filters.period).previous().label if filters.period else None
-    change = pd.DataFrame()
+    change, previous_weighting = pd.DataFrame(), {}
     if previous_label:
         previous = _cached_period(session, filters, previous_label, (), version)
         change = change_table(current, previous)
+        previous_weighting = previous.weighting
     return Report(filters, current, previous_label, change, ranking_table(current),
-                  trend_table(session, filters, version) if trend else None)
+                  trend_table(session, filters, version) if trend else None,
+                  previous_weighting)

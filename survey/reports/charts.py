@@ -40,6 +40,13 @@ def _short(name: str, width: int = 38) -> str:
     return name if len(name) <= width else name[: width - 1] + "…"
 
 
+def _wrap(name: str, width: int = 16) -> str:
+    """A long label on several lines (never cut: the whole name stays readable)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name, width, break_long_words=False)) or name
+
+
 def _empty(message: str, fmt: str) -> bytes:
     with matplotlib.rc_context(FONT):
         figure = Figure(figsize=(6, 1.2))
@@ -81,8 +88,9 @@ def bars(items: list[Bar], title: str, xlabel: str, low_n_note: str, fmt: str = 
         return _save(figure, fmt)
 
 
-def _plain(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}"
+def decimal_comma(value: float, digits: int = 1) -> str:
+    """A number with a decimal comma (as on the page)."""
+    return f"{value:.{digits}f}".replace(".", ",")
 
 
 def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: str,
@@ -95,7 +103,7 @@ def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: 
     values = np.array([[c.estimate if c.shown else np.nan for c in line] for line in grid],
                       dtype=float)
     with matplotlib.rc_context(FONT):
-        figure = Figure(figsize=(1.6 + 0.75 * len(columns), 1.2 + 0.3 * len(rows)))
+        figure = Figure(figsize=(2.0 + 0.8 * len(columns), 2.0 + 0.3 * len(rows)))
         axes = figure.subplots()
         axes.set_facecolor("#e6e6e6")
         masked = np.ma.masked_invalid(values)
@@ -106,17 +114,17 @@ def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: 
                     mark = "*" if "low_n" in grid[i][j].flags else ""
                     axes.text(j, i, f"{values[i, j]:.0f}{mark}", ha="center", va="center",
                               fontsize=7, color="#fff" if values[i, j] < 60 else "#111")
-        axes.set_xticks(range(len(columns)), [_short(c, 18) for c in columns], rotation=35,
-                        ha="right")
+        axes.set_xticks(range(len(columns)), [_wrap(c, 16) for c in columns], rotation=35,
+                        ha="right", rotation_mode="anchor", fontsize=8)
         axes.set_yticks(range(len(rows)), rows)
         axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
         figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="%")
-        figure.text(0.01, -0.02, suppressed_note, fontsize=7, color="#555")
+        figure.text(0.01, -0.16, suppressed_note, fontsize=7, color="#555")
         return _save(figure, fmt)
 
 
 def trend(points: list[tuple[str, Cell]], title: str, ylabel: str, fmt: str = "svg",
-          empty: str = "–", number=_plain) -> bytes:
+          empty: str = "–", number=decimal_comma) -> bytes:
     """The index over periods with its 95 % band; suppressed periods break the line."""
     import numpy as np
 

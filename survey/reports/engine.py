@@ -102,11 +102,66 @@ def _difference(a: float, se_a: float, b: float, se_b: float) -> dict:
             "ci_high": result.ci_high, "p_value": result.p_value}
 
 
-def ranking(table: pd.DataFrame) -> pd.DataFrame:
-    """Units ranked by estimate with rank intervals and bands of indistinguishable units."""
-    from analysis import compare
+MIN_SE = 1e-9
+UNUSABLE_FLAGS = ("suppressed", "no_df", "zero_se")
 
-    ranked = compare.rank(table["by"].tolist(), table["estimate"].to_numpy(),
-                          table["se"].to_numpy(), level=LEVEL)
-    frame = ranked.to_frame().rename(columns={"unit": "by"})
-    return frame.merge(table[["by", "ci_low", "ci_high", "n", "flag"]], on="by")
+
+def unranked_reason(record: dict, lonely: set[str] | frozenset = frozenset()) -> str | None:
+    """Why a unit cannot be ranked (None when it can).
+
+    ``few``: fewer than 10 answers (suppressed); ``single_counter``: the agency has one counter
+    (a lonely PSU gives no variance information); ``no_interval``: no finite interval or SE = 0.
+    """
+    def number(key):
+        try:
+            value = float(record.get(key))
+        except (TypeError, ValueError):
+            return float("nan")
+        return value
+
+    n, se = number("n"), number("se")
+    if record.get("flag") == "suppressed" or not np.isfinite(n) or n < 10 \
+            or not np.isfinite(number("estimate")):
+        return "few"
+    if str(record.get("by")) in lonely:
+        return "single_counter"
+    usable = (np.isfinite(se) and se > MIN_SE and np.isfinite(number("ci_low"))
+              and np.isfinite(number("ci_high")) and record.get("flag") not in UNUSABLE_FLAGS)
+    return None if usable else "no_interval"
+
+
+def ranking(table: pd.DataFrame, lonely=()) -> pd.DataFrame:
+    """Units ranked by estimate with ranges of plausible ranks, from the displayed intervals.
+
+    Only units with a usable interval are ranked (finite CI, SE > 0, not suppressed, more than
+    one counter); the others are returned with ``rank`` NaN and a ``reason``. Unit j is
+    significantly better than unit i only when their displayed 95 % intervals do not overlap
+    (ci_low of j above ci_high of i): the same t(df) / logit intervals the report shows, so a
+    unit with a wide interval gets a wide range of plausible ranks. Rank = 1 + units with a
+    higher estimate; lowest plausible rank = 1 + units significantly better, highest = units
+    ranked − units significantly worse.
+    """
+    lonely = {str(u) for u in lonely}
+    records = table.to_dict("records")
+    reasons = [unranked_reason(r, lonely) for r in records]
+    ok = np.array([r is None for r in reasons])
+    est = pd.to_numeric(table["estimate"], errors="coerce").to_numpy(dtype=float)
+    low = pd.to_numeric(table["ci_low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(table["ci_high"], errors="coerce").to_numpy(dtype=float)
+    both = ok[None, :] & ok[:, None]
+    rank_ = 1 + ((est[None, :] > est[:, None]) & both).sum(axis=1)
+    better = (low[None, :] > high[:, None]) & both      # j clearly above i
+    worse = (high[None, :] < low[:, None]) & both       # j clearly below i
+    n_ok = int(ok.sum())
+    rank_low = 1 + better.sum(axis=1)
+    rank_high = n_ok - worse.sum(axis=1)
+    frame = pd.DataFrame({
+        "by": table["by"].astype(str).to_numpy(), "estimate": est,
+        "se": pd.to_numeric(table["se"], errors="coerce").to_numpy(dtype=float),
+        "rank": np.where(ok, rank_, np.nan), "rank_low": np.where(ok, rank_low, np.nan),
+        "rank_high": np.where(ok, rank_high, np.nan),
+        "band": [f"{int(a)}–{int(b)}" if o else "" for a, b, o in zip(rank_low, rank_high, ok)],
+        "ci_low": low, "ci_high": high, "n": table["n"].to_numpy(),
+        "flag": table["flag"].to_numpy(), "reason": [r or "" for r in reasons]})
+    return frame.sort_values(["rank", "estimate"], ascending=[True, False], na_position="last",
+                             kind="stable").reset_index(drop=True)

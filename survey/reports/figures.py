@@ -6,7 +6,6 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 
 from . import charts
-from .present import fmt as number
 from .view import ReportView
 
 
@@ -43,7 +42,7 @@ def heat(view: ReportView, fmt: str = "svg") -> bytes:
 def trend(view: ReportView, fmt: str = "svg") -> bytes:
     """SIPAS over the last six quarters."""
     return charts.trend(view.trend, _("SIPAS index over the last six quarters"),
-                        _("SIPAS index, %"), fmt, empty=_("No data."), number=number)
+                        _("SIPAS index, %"), fmt, empty=_("No data."), number=charts.decimal_comma)
 
 
 CHARTS: dict[str, Callable[[ReportView, str], bytes]] = {

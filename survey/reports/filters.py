@@ -16,7 +16,14 @@ VARIANCES = ("design", "calibrated")
 
 
 class FilterError(ValueError):
-    """A report request that names an unknown period, agency, area or option."""
+    """A report request that names an unknown period, agency, area or option.
+
+    ``kind`` and ``value`` let the page say the same thing in the reader's language.
+    """
+
+    def __init__(self, message: str, kind: str = "", value: str | None = None):
+        super().__init__(message)
+        self.kind, self.value = kind, value
 
 
 @dataclass(frozen=True)
@@ -62,21 +69,26 @@ def check(session: Session, filters: ReportFilters) -> ReportFilters:
         try:
             periods.parse(filters.period)
         except periods.PeriodError as exc:
-            raise FilterError(str(exc)) from None
+            raise FilterError(str(exc), "period", filters.period) from None
     if filters.channel not in CHANNELS:
-        raise FilterError(f"unknown channel {filters.channel!r}")
+        raise FilterError(f"unknown channel {filters.channel!r}", "channel",
+                          filters.channel)
     if filters.weights not in WEIGHTS:
-        raise FilterError(f"unknown weights {filters.weights!r}: use dossiers or none")
+        raise FilterError(f"unknown weights {filters.weights!r}: use dossiers or none",
+                          "weights", filters.weights)
     if filters.variance not in VARIANCES:
-        raise FilterError(f"unknown variance {filters.variance!r}: use design or calibrated")
+        raise FilterError(f"unknown variance {filters.variance!r}: use design or calibrated",
+                          "variance", filters.variance)
     if filters.agency and agency_by_code(session, filters.agency) is None:
-        raise FilterError(f"unknown agency {filters.agency!r}")
+        raise FilterError(f"unknown agency {filters.agency!r}", "agency", filters.agency)
     if filters.service_area and session.scalar(sa.select(ServiceArea.id).where(
             ServiceArea.code == filters.service_area)) is None:
-        raise FilterError(f"unknown service area {filters.service_area!r}")
+        raise FilterError(f"unknown service area {filters.service_area!r}", "service_area",
+                          filters.service_area)
     if session.scalar(sa.select(Questionnaire.id).where(
             Questionnaire.code == filters.questionnaire).limit(1)) is None:
-        raise FilterError(f"questionnaire {filters.questionnaire!r} is not loaded")
+        raise FilterError(f"questionnaire {filters.questionnaire!r} is not loaded",
+                          "questionnaire", filters.questionnaire)
     return filters
 
 

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from .. import periods
-from .filters import ReportFilters
+from .filters import FilterError, ReportFilters
 
 ALL = ""
 
@@ -59,16 +59,29 @@ class ReportForm(Form):
             self.date_to.data = date.fromordinal(chosen.end.toordinal() - 1)
 
     def custom_period(self) -> str | None:
-        """The ``from..to`` label of a custom range, when both dates are given."""
-        if self.date_from.data and self.date_to.data:
-            return f"{self.date_from.data.isoformat()}..{self.date_to.data.isoformat()}"
-        return None
+        """The ``from..to`` label of the dates given (None when no date is given).
+
+        Dates always win over the period picker; raise ``FilterError`` when a date is not a
+        date, only one of the two is given, or the range ends before it starts.
+        """
+        given = {name: " ".join(field.raw_data or []).strip()
+                 for name, field in (("from", self.date_from), ("to", self.date_to))}
+        if not any(given.values()):
+            return None
+        for name, field in (("from", self.date_from), ("to", self.date_to)):
+            if given[name] and field.data is None:
+                raise FilterError(f"invalid date {given[name]!r}", "date", given[name])
+        if not (self.date_from.data and self.date_to.data):
+            raise FilterError("give both dates of a custom range", "one_date")
+        if self.date_to.data < self.date_from.data:
+            raise FilterError("the range ends before it starts", "range")
+        return f"{self.date_from.data.isoformat()}..{self.date_to.data.isoformat()}"
 
     def to_filters(self, default_period: str, default_agency: str | None) -> ReportFilters:
-        """The filters this form asks for, with defaults filled in."""
-        period = self.period.data or default_period
+        """The filters this form asks for, with defaults filled in (dates: a custom range)."""
+        period = self.custom_period() or self.period.data or default_period
         if period == "custom":
-            period = self.custom_period() or default_period
+            raise FilterError("give both dates of a custom range", "one_date")
         return ReportFilters(
             period=period,
             agency=self.agency.data or default_agency,

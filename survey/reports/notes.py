@@ -7,6 +7,42 @@ from .filters import ReportFilters
 from .present import fmt
 
 
+def weighting_status(info: dict | None) -> str:
+    """``full`` (every cell has a dossier total), ``partial``, ``none`` or ``empty`` (no data)."""
+    info = info or {}
+    cells = int(info.get("cells") or 0)
+    known = int(info.get("cells_with_total") or 0)
+    if not info.get("responses") or not cells:
+        return "empty"
+    return "full" if known >= cells else ("partial" if known else "none")
+
+
+def weighting_warning(filters: ReportFilters, info: dict | None) -> str:
+    """A visible warning when some or all cells of the period have no dossier total."""
+    if not filters.weighted or weighting_status(info) not in ("partial", "none"):
+        return ""
+    cells = int(info.get("cells") or 0)
+    missing = cells - int(info.get("cells_with_total") or 0)
+    text = _("This period has no dossier totals (population) yet for %(missing)s of %(cells)s "
+             "cells: their responses have weight 1", missing=missing, cells=cells)
+    if weighting_status(info) == "none":
+        return text + " — " + _("the results are not weighted.")
+    return text + " — " + _("the results are only partly weighted.")
+
+
+def change_warning(filters: ReportFilters, current: dict | None, previous: dict | None) -> str:
+    """A warning on the change table when the two periods are not weighted the same way."""
+    if not filters.weighted:
+        return ""
+    now, before = weighting_status(current), weighting_status(previous)
+    if "empty" in (now, before) or now == before:
+        return ""
+    names = {"full": _("weighted"), "partial": _("partly weighted"), "none": _("unweighted")}
+    return _("The two periods are not weighted the same way (this period: %(now)s; previous "
+             "period: %(before)s): part of the change may come from the weighting, not from "
+             "the citizens' answers.", now=names[now], before=names[before])
+
+
 def weighting_note(filters: ReportFilters, info: dict) -> str:
     """Which totals the weights come from (or that the view is unweighted)."""
     if not filters.weighted:
@@ -73,12 +109,17 @@ def comparison_note() -> str:
     """Change and ranking."""
     return _("Change: the previous period is an independent sample; a change is significant "
              "when p < 0.05. Ranking: agencies ordered by their SIPAS index with the range "
-             "of plausible ranks (95%); agencies whose differences are not significant share a band. "
-             "Agencies with fewer than 10 answers are not ranked.")
+             "of plausible ranks (95%). Two agencies count as different only when their "
+             "displayed confidence intervals (95%, the same t(df) intervals as in the tables) "
+             "do not overlap; the lowest plausible rank is 1 + the agencies clearly better, "
+             "the highest is the number ranked − the agencies clearly worse. Agencies with "
+             "fewer than 10 answers, without a confidence interval (no degrees of freedom, "
+             "SE = 0) or with a single counter are not ranked and are listed below the table.")
 
 
-def method_notes(filters: ReportFilters, info: dict) -> list[str]:
-    """Every paragraph of the method note, in order."""
-    parts = [weighting_note(filters, info), design_note(info), kish_note(filters, info),
+def method_notes(filters: ReportFilters, info: dict, previous: dict | None = None) -> list[str]:
+    """Every paragraph of the method note, in order (warnings on the weighting first)."""
+    parts = [weighting_warning(filters, info), change_warning(filters, info, previous)
+             if previous is not None else "", weighting_note(filters, info), design_note(info), kish_note(filters, info),
              variance_note(filters), domain_note(filters), flags_note(), comparison_note()]
     return [p for p in parts if p]

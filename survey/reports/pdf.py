@@ -10,7 +10,6 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 from . import figures
-from .notes import method_notes
 from .present import Cell, fmt
 from .view import ReportView
 
@@ -73,10 +72,18 @@ def _title_page(pdf: FPDF, view: ReportView) -> None:
         lines.append(_("Service area") + f": {view.labels.areas.get(f.service_area)}")
     if f.channel != "all":
         lines.append(_("Channel") + f": {f.channel}")
-    lines.append(_("Weights") + ": " + (_("Weighted to dossiers handled") if f.weighted
-                                         else _("Unweighted")))
+    lines.append(_("Weights") + ": " + ((_("Weighted to dossiers handled")
+                                          if view.weighted_in_fact
+                                          else _("not weighted: no dossier totals yet"))
+                                         if f.weighted else _("Unweighted")))
     for line in lines:
         pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    if view.weighting_warning:
+        pdf.set_font(FAMILY, "B", 10)
+        pdf.set_text_color(150, 80, 0)
+        pdf.multi_cell(0, 5, "⚠ " + view.weighting_warning, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font(FAMILY, "", 11)
     estimate, interval, n = _text(view.headline)
     pdf.ln(4)
     pdf.set_font(FAMILY, "B", 22)
@@ -88,7 +95,7 @@ def _title_page(pdf: FPDF, view: ReportView) -> None:
 
 def _method(pdf: FPDF, view: ReportView) -> None:
     _heading(pdf, _("How these numbers were computed"), 11)
-    for paragraph in method_notes(view.report.filters, view.weighting):
+    for paragraph in view.notes():
         pdf.multi_cell(0, 4.5, paragraph, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
@@ -116,12 +123,14 @@ def _breakdown(pdf: FPDF, view: ReportView, breakdown: str, title: str, unit: st
 
 
 def _ranking(pdf: FPDF, view: ReportView) -> None:
-    if not view.ranking:
+    if not view.ranking and not view.unranked:
         return
     _heading(pdf, _("Ranking of agencies"))
     rows = [["–" if r["rank"] is None else str(r["rank"]),
              "–" if r["rank_low"] is None else f"{r['rank_low']}–{r['rank_high']}",
              r["name"], *_text(r["cell"])] for r in view.ranking]
+    rows += [["–", _("not ranked: %(reason)s", reason=r["reason_text"]), r["name"],
+              *_text(r["cell"])] for r in view.unranked]
     _table(pdf, [_("Rank"), _("Rank band: plausible ranks (95%)"), _("Agency"), "SIPAS",
                  _("95% CI"), _("n")], rows, (12, 30, 72, 16, 26, 14))
 
@@ -131,6 +140,10 @@ def _change(pdf: FPDF, view: ReportView) -> None:
         return
     _heading(pdf, _("Change from the previous period (%(period)s)",
                     period=view.report.previous_period))
+    if view.change_warning:
+        pdf.set_text_color(150, 80, 0)
+        pdf.multi_cell(0, 4.5, "⚠ " + view.change_warning, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
     rows = []
     for r in view.change:
         diff = "—" if r["difference"] is None else f"{r['difference']:+.1f}"

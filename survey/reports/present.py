@@ -12,6 +12,7 @@ from .. import queries
 from ..models import Agency, Counter, ServiceArea
 
 SUPPRESSED = "suppressed"
+LOW_N = 30
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,12 @@ class Cell:
     def flags(self) -> list[str]:
         """The individual flags (``low_n``, ``wide``…)."""
         parts = (self.flag or "").replace(";", ",").split(",")
-        return [f.strip() for f in parts if f.strip() and f.strip() != "ok"]
+        found = [f.strip() for f in parts if f.strip() and f.strip() != "ok"]
+        # the flags of ``analysis`` are exclusive (no_df wins over low_n): few answers are
+        # marked whenever n < 30, whatever the flag
+        if self.flag != SUPPRESSED and 0 < self.n < LOW_N and "low_n" not in found:
+            found.append("low_n")
+        return found
 
 
 def _number(value) -> float | None:

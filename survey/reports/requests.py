@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import abort, request
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import visible_agency_ids
@@ -82,18 +83,43 @@ def _form(agencies: list[Agency]) -> ReportForm:
     return form
 
 
+def error_text(exc: f.FilterError) -> str:
+    """A filter error in the reader's language."""
+    value = exc.value or ""
+    messages = {
+        "period": _("unknown period “%(value)s”: choose a period in the list or give both "
+                    "dates (From and To)", value=value),
+        "date": _("“%(value)s” is not a valid date (use the date picker, e.g. 2026-07-01)",
+                  value=value),
+        "one_date": _("a custom range needs both dates: fill in From and To"),
+        "range": _("the To date is before the From date"),
+        "agency": _("unknown agency “%(value)s”", value=value),
+        "service_area": _("unknown service area “%(value)s”", value=value),
+        "channel": _("unknown channel “%(value)s”", value=value),
+        "weights": _("unknown weights option “%(value)s”", value=value),
+        "variance": _("unknown variance option “%(value)s”", value=value),
+        "questionnaire": _("questionnaire “%(value)s” is not loaded", value=value),
+    }
+    return messages.get(exc.kind, str(exc))
+
+
 def report_request() -> Request:
-    """Parse and check the report filters of the current request (403 outside one's scope)."""
+    """Parse and check the report filters of the current request (403 outside one's scope).
+
+    An invalid request keeps the form as filled in and carries the error in the reader's
+    language; its filters are the defaults but no report is shown for them.
+    """
     form = _form(allowed_agencies())
-    filters = form.to_filters(f.latest_quarter(db.session), default_agency())
-    check_agency_access(filters.agency)
     error = None
     try:
+        filters = form.to_filters(f.latest_quarter(db.session), default_agency())
+        check_agency_access(filters.agency)
         f.check(db.session, filters)
     except f.FilterError as exc:
-        error = str(exc)
+        error = error_text(exc)
         filters = f.ReportFilters(period=f.latest_quarter(db.session), agency=default_agency())
-    if filters.period:
-        form.add_period(filters.period)
-    form.agency.data = filters.agency or ""
+    if error is None:
+        if filters.period:
+            form.add_period(filters.period)
+        form.agency.data = filters.agency or ""
     return Request(form, filters, error)

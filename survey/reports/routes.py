@@ -8,7 +8,6 @@ from ..auth.access import role_required
 from ..extensions import db
 from . import bp, figures
 from .build import build_report
-from .notes import method_notes
 from .present import fmt, fmt_p, labels
 from .requests import report_request
 from .view import report_view
@@ -19,6 +18,8 @@ ROLES = ("admin", "analyst", "agency_viewer")
 def current_view(trend: bool = False):
     """The checked request and the report view it asks for."""
     asked = report_request()
+    if asked.error:
+        abort(400)
     report = build_report(db.session, asked.filters, trend=trend)
     names = labels(db.session, asked.filters.questionnaire, str(get_locale()))
     return asked, report_view(report, names)
@@ -28,10 +29,18 @@ def current_view(trend: bool = False):
 @role_required(*ROLES)
 def index():
     """The report page: SIPAS with intervals, breakdowns, change, ranking and charts."""
-    asked, view = current_view()
+    asked = report_request()
+    if asked.error:  # the form and the error only: no report for filters nobody asked for
+        return render_template("reports/index.html", form=asked.form, filters=asked.filters,
+                               error=asked.error, view=None, args={}, notes=[],
+                               channel_names={}, fmt=fmt, fmt2=lambda v: fmt(v, 2),
+                               fmt_p=fmt_p)
+    report = build_report(db.session, asked.filters)
+    view = report_view(report, labels(db.session, asked.filters.questionnaire,
+                                      str(get_locale())))
     return render_template("reports/index.html", form=asked.form, filters=asked.filters,
                            error=asked.error, view=view, args=asked.filters.query_args(),
-                           notes=method_notes(asked.filters, view.weighting),
+                           notes=view.notes(),
                            channel_names={c.value: c.label for c in asked.form.channel.choices},
                            fmt=fmt, fmt2=lambda v: fmt(v, 2), fmt_p=fmt_p)
 

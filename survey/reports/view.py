@@ -32,6 +32,7 @@ class ReportView:
     breakdowns: dict[str, list[dict]]
     change: list[dict]
     ranking: list[dict]
+    unranked: list[dict]
     trend: list[tuple[str, Cell]]
     heat_rows: list[str]
     heat_columns: list[str]
@@ -41,6 +42,42 @@ class ReportView:
     def weighting(self) -> dict:
         """Totals, design size and Kish effect of the current period."""
         return self.report.current.weighting
+
+    @property
+    def previous_weighting(self) -> dict:
+        """Totals of the previous period (for the change table)."""
+        return self.report.previous_weighting or {}
+
+    @property
+    def weighting_warning(self) -> str:
+        """Warning shown next to the headline when cells of the period have no total."""
+        from .notes import weighting_warning
+
+        return weighting_warning(self.report.filters, self.weighting)
+
+    @property
+    def change_warning(self) -> str:
+        """Warning on the change table when the two periods are weighted differently."""
+        from .notes import change_warning
+
+        if not self.change:
+            return ""
+        return change_warning(self.report.filters, self.weighting, self.previous_weighting)
+
+    @property
+    def weighted_in_fact(self) -> bool:
+        """Whether any cell of the period is weighted by a dossier total."""
+        from .notes import weighting_status
+
+        return self.report.filters.weighted and \
+            weighting_status(self.weighting) in ("full", "partial", "empty")
+
+    def notes(self) -> list[str]:
+        """The method note of this report, with the weighting warnings."""
+        from .notes import method_notes
+
+        return method_notes(self.report.filters, self.weighting,
+                            self.previous_weighting if self.change else None)
 
 
 def _elements(report: Report, names: Labels) -> list[ElementRow]:
@@ -80,15 +117,33 @@ def _change(report: Report, names: Labels) -> list[dict]:
     return rows
 
 
-def _ranking(report: Report, names: Labels) -> list[dict]:
+def _ranking(report: Report, names: Labels) -> tuple[list[dict], list[dict]]:
+    """Ranked agencies (best first) and the agencies left out, each with its reason."""
     if report.ranking is None or report.ranking.empty:
-        return []
-    rows = []
-    for record in report.ranking.sort_values("rank").to_dict("records"):
+        return [], []
+    rows, unranked = [], []
+    for record in report.ranking.to_dict("records"):
         ranks = {k: _rank(record.get(k)) for k in ("rank", "rank_low", "rank_high")}
-        rows.append({**record, **ranks, "name": names.agencies.get(record["by"], record["by"]),
-                     "cell": cell(record)})
-    return rows
+        row = {**record, **ranks, "name": names.agencies.get(record["by"], record["by"]),
+               "cell": cell(record)}
+        (rows if ranks["rank"] is not None else unranked).append(row)
+    if len(rows) < 2:  # one unit alone is not a ranking
+        unranked = [{**r, "reason": r.get("reason") or "alone"} for r in rows] + unranked
+        rows = []
+    rows.sort(key=lambda r: (r["rank"], -(r["cell"].estimate or 0)))
+    for row in unranked:
+        row["reason_text"] = reason_text(row.get("reason") or "")
+    return rows, unranked
+
+
+def reason_text(code: str) -> str:
+    """Why an agency is not ranked, in the reader's language."""
+    from flask_babel import gettext as _
+
+    return {"few": _("fewer than 10 answers"),
+            "single_counter": _("no confidence interval can be estimated (a single counter)"),
+            "no_interval": _("no confidence interval can be estimated"),
+            "alone": _("no other agency to compare with")}.get(code, code)
 
 
 def _rank(value) -> int | None:
@@ -118,6 +173,7 @@ def report_view(report: Report, names: Labels) -> ReportView:
     trend = [(r["period"], cell(r)) for r in report.trend.to_dict("records")] \
         if report.trend is not None and not report.trend.empty else []
     rows, columns, grid = _heat(report, names)
+    ranked, unranked = _ranking(report, names)
     return ReportView(report, names, cell(keyed.get(("ALL", "SIPAS"))),
                       _elements(report, names), measures, breakdowns, _change(report, names),
-                      _ranking(report, names), trend, rows, columns, grid)
+                      ranked, unranked, trend, rows, columns, grid)

@@ -9,7 +9,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .notes import method_notes
 from .present import Cell
 from .view import ReportView
 
@@ -37,11 +36,21 @@ def _setup(sheet: Worksheet, title: str, headers: list[str], widths: list[int]) 
     sheet.oddFooter.center.text = "&P / &N"
 
 
-def _cell_values(c: Cell) -> list:
-    """Estimate, CI low, CI high (blank when suppressed), n, flag."""
+def flag_words(c: Cell) -> str:
+    """The reliability flags of a cell in words (empty when the cell is fine)."""
+    words = {"wide": _("wide interval"), "low_n": _("few answers"),
+             "suppressed": _("hidden (fewer than 10 answers)"),
+             "no_df": _("no confidence interval"), "zero_se": "SE = 0"}
     if not c.shown:
-        return [None, None, None, c.n, c.flag or "suppressed"]
-    return [c.estimate, c.ci_low, c.ci_high, c.n, c.flag or ""]
+        return words["suppressed"]
+    return ", ".join(words.get(f, f) for f in c.flags)
+
+
+def _cell_values(c: Cell) -> list:
+    """Estimate, CI low, CI high (blank when suppressed), n, flag in words."""
+    if not c.shown:
+        return [None, None, None, c.n, flag_words(c)]
+    return [c.estimate, c.ci_low, c.ci_high, c.n, flag_words(c)]
 
 
 def _append(sheet: Worksheet, values: list, number_columns: range) -> None:
@@ -65,7 +74,13 @@ def summary_sheet(sheet: Worksheet, view: ReportView) -> None:
             (_("Service area"), view.labels.areas.get(f.service_area, _("All service areas"))
              if f.service_area else _("All service areas")),
             (_("Channel"), f.channel), (_("Questionnaire"), f.questionnaire),
-            (_("Weights"), _("Weighted to dossiers handled") if f.weighted else _("Unweighted"))]
+            (_("Weights"), (_("Weighted to dossiers handled") if view.weighted_in_fact else
+                            _("not weighted: no dossier totals yet")) if f.weighted
+             else _("Unweighted"))]
+    if view.weighting_warning:
+        rows.append((_("Warning"), view.weighting_warning))
+    if view.change_warning:
+        rows.append((_("Warning"), view.change_warning))
     for label, value in rows:
         sheet.append([label, value])
     h = view.headline
@@ -74,8 +89,8 @@ def summary_sheet(sheet: Worksheet, view: ReportView) -> None:
     sheet.append([_("95% CI"), f"{h.ci_low:.1f}–{h.ci_high:.1f}" if h.shown and
                   h.ci_low is not None else ""])
     sheet.append([_("Respondents"), h.n])
-    sheet.append([_("Flag"), h.flag])
-    for paragraph in method_notes(f, view.weighting):
+    sheet.append([_("Flag"), flag_words(h)])
+    for paragraph in view.notes():
         sheet.append([_("Method"), paragraph])
         sheet.cell(row=sheet.max_row, column=2).alignment = Alignment(wrap_text=True)
 
@@ -110,6 +125,9 @@ def ranking_sheet(sheet: Worksheet, view: ReportView) -> None:
            [7, 12, 12, 8, 44, 11, 11, 11, 8, 14])
     for row in view.ranking:
         _append(sheet, [row["rank"], row["rank_low"], row["rank_high"], row["band"],
+                        row["name"]] + _cell_values(row["cell"]), range(6, 9))
+    for row in view.unranked:
+        _append(sheet, [None, None, None, _("not ranked: %(reason)s", reason=row["reason_text"]),
                         row["name"]] + _cell_values(row["cell"]), range(6, 9))
 
 
