@@ -30,7 +30,11 @@ def _words() -> dict[str, str]:
         "progress": _("Survey progress"),
         "language": _("Language"),
         "anonymous": _("Anonymous survey"),
-        "need_answer": _("Please answer at least one question."),
+        # {last} is replaced in the kiosk with the number of the last service question.
+        "need_criterion": _("Please rate at least one of the service questions (questions 1–{last}) "
+                            "before sending."),
+        "need_criterion_any": _("Please rate at least one of the service questions before sending. "
+                                "The overall question alone is not enough."),
     }
 
 

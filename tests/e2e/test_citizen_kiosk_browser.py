@@ -6,7 +6,7 @@ import time
 import pytest
 
 from survey.extensions import db
-from survey.models import Answer, Response
+from survey.models import Answer, Counter, Response
 
 
 def _wait_for_rows(app, count: int, timeout: float = 20) -> int:
@@ -18,6 +18,15 @@ def _wait_for_rows(app, count: int, timeout: float = 20) -> int:
         if found >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+def _assert_in_viewport(page, selector: str) -> None:
+    """The element is entirely visible without scrolling."""
+    box = page.locator(selector).bounding_box()
+    viewport = page.viewport_size
+    assert box is not None
+    assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (box, viewport)
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)
 
 
 def _answer_all(page, value_for, shot=None) -> int:
@@ -59,13 +68,21 @@ def test_kiosk_landscape_every_screen_then_thanks_and_reset(app, province, kiosk
     assert page.locator("html").get_attribute("lang") == "vi"
     screenshot(page, "citizen-kiosk-start")
     page.locator("[data-action=start]").click()
+    page.locator('[data-action=area][data-value="XAYDUNG"]').wait_for()
+    assert page.locator("#progress-label").inner_text() == ""
     page.locator('[data-action=area][data-value="XAYDUNG"]').click()
     page.locator("[data-action=answer]").first.wait_for()
+    assert page.locator("#progress-label").inner_text() == "Câu 1 / 23"
     height = page.locator('[data-action=answer][data-value="1"]').bounding_box()["height"]
     assert height >= 64
     answered = _answer_all(page, lambda i: "na" if i == 5 else 1 + i % 5,
                            shot=lambda p: screenshot(p, "citizen-kiosk-question"))
     assert answered == 23
+    assert page.locator("#progress-label").inner_text() == ""
+    _assert_in_viewport(page, "[data-action=send]")
+    _assert_in_viewport(page, "[data-action=skip]")
+    _assert_in_viewport(page, "[data-action=back]")
+    screenshot(page, "citizen-kiosk-profile-landscape")
     page.locator('[data-action=profile][data-field="gender"][data-value="female"]').click()
     page.locator("[data-action=send]").click()
     page.get_by_text("Xin cảm ơn!").wait_for()
@@ -89,6 +106,9 @@ def test_kiosk_portrait_english_large_text(app, province, kiosk_page, screenshot
     assert page.locator(".answer.a5").bounding_box()["height"] >= 64
     screenshot(page, "citizen-kiosk-portrait-question")
     _answer_all(page, lambda i: 4 if i < 3 else "na")
+    _assert_in_viewport(page, "[data-action=send]")
+    _assert_in_viewport(page, "[data-action=skip]")
+    screenshot(page, "citizen-kiosk-profile-portrait-large")
     page.get_by_role("button", name="Skip").click()
     page.get_by_text("Thank you!").wait_for()
     assert _wait_for_rows(app, 1) == 1
@@ -161,5 +181,84 @@ def test_kiosk_asks_for_one_answer_before_sending(app, province, kiosk_page):
     page.locator("[data-action=start]").click()
     _answer_all(page, lambda i: "na")
     page.locator("[data-action=send]").click()
-    page.get_by_role("alert").get_by_text("Xin vui lòng trả lời ít nhất một câu hỏi.").wait_for()
+    page.get_by_role("alert").get_by_text(
+        "Xin vui lòng đánh giá ít nhất một nội dung (câu 1–22) trước khi gửi.").wait_for()
+    assert page.locator("#progress-label").inner_text() == "Câu 1 / 23"
     assert _wait_for_rows(app, 1, timeout=0.5) == 0
+
+
+def test_kiosk_overall_answer_alone_is_not_enough(app, province, kiosk_page):
+    _context, page = kiosk_page(province.tokens["SNV-Q1"])
+    page.locator("#lang-toggle").click()
+    page.locator("[data-action=start]").click()
+    assert _answer_all(page, lambda i: 5 if i == 22 else "na") == 23
+    page.locator("[data-action=send]").click()
+    page.get_by_role("alert").get_by_text(
+        "Please rate at least one of the service questions (questions 1–22) before sending."
+    ).wait_for()
+    assert page.locator("#progress-label").inner_text() == "Question 1 / 23"
+    _assert_in_viewport(page, "[data-action=back]")
+    page.locator('[data-action=answer][data-value="4"]').click()
+    page.locator("#progress-label").get_by_text("Question 2 /").wait_for()
+    assert page.get_by_role("alert").count() == 0
+    assert _wait_for_rows(app, 1, timeout=0.5) == 0
+
+
+def test_a_sheet_for_a_retired_counter_does_not_block_the_queue(app, province, kiosk_page):
+    """A sheet refused for good (404 retired counter) is set aside; the ones after it are sent."""
+    from survey.catalog import rotate_token
+
+    with app.app_context():
+        counter = db.session.query(Counter).filter_by(code="SNV-Q1").one()
+        retired = counter.token
+        rotate_token(db.session, counter)
+        db.session.commit()
+    _context, page = kiosk_page(province.tokens["X-AN1-Q1"])
+    stale_id = page.evaluate("""retired => {
+        const s = JSON.parse(document.getElementById('kiosk-settings').textContent);
+        const id = crypto.randomUUID();
+        localStorage.setItem('sipas.kiosk.queue', JSON.stringify([{
+            id, counter: retired, questionnaire: s.questionnaire.code, version: s.version,
+            channel: 'kiosk', service_area: null, answers: {TC1: 4}, profile: {},
+            started_at: new Date().toISOString(), submitted_at: new Date().toISOString(),
+            locale: 'vi', client_id: 'old-tablet'}]));
+        return id;
+    }""", retired)
+    page.locator("[data-action=start]").click()
+    _answer_all(page, lambda i: 4 if i == 0 else "na")
+    page.locator("[data-action=send]").click()
+    page.get_by_text("Xin cảm ơn!").wait_for()
+    page.locator("[data-testid=pending]").wait_for(state="hidden", timeout=20000)
+    assert _wait_for_rows(app, 1) == 1
+    assert page.evaluate("JSON.parse(localStorage.getItem('sipas.kiosk.queue'))") == []
+    rejected = page.evaluate("JSON.parse(localStorage.getItem('sipas.kiosk.rejected'))")
+    assert [(r["id"], r["status"], r["error"], r["item"]["counter"]) for r in rejected] == [
+        (stale_id, 404, "retired_counter", retired)]
+    with app.app_context():
+        stored = db.session.query(Response).one()
+        assert stored.counter.code == "X-AN1-Q1" and str(stored.id) != stale_id
+
+
+def test_a_busy_server_stops_the_queue_until_later(app, province, kiosk_page):
+    """429 and 5xx keep every sheet in order; they are sent once the server answers again."""
+    app.config.update(KIOSK_THANKS_SECONDS=1, KIOSK_RETRY_SECONDS=1)
+    context, page = kiosk_page(province.tokens["SNV-Q1"])
+    calls = []
+
+    def busy(route):
+        calls.append(route.request.post_data_json["id"])
+        route.fulfill(status=503, headers={"Retry-After": "2"}, json={"error": "unavailable"})
+
+    page.route("**/api/v1/responses", busy)
+    for round_ in range(2):
+        page.locator("[data-action=start]").click()
+        _answer_all(page, lambda i, chosen=round_: 5 if i == chosen else "na")
+        page.locator("[data-action=send]").click()
+        page.locator("[data-action=start]").wait_for(timeout=6000)
+    assert page.locator("[data-testid=pending]").inner_text().endswith("2")
+    queued = page.evaluate("JSON.parse(localStorage.getItem('sipas.kiosk.queue')).map(i => i.id)")
+    assert len(queued) == 2 and set(calls) <= set(queued) and calls[0] == queued[0]
+    assert page.evaluate("localStorage.getItem('sipas.kiosk.rejected')") is None
+    page.unroute("**/api/v1/responses")
+    page.locator("[data-testid=pending]").wait_for(state="hidden", timeout=20000)
+    assert _wait_for_rows(app, 2) == 2

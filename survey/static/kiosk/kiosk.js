@@ -58,7 +58,28 @@
     if (Q.overall) list.push({kind: "item", code: Q.overall.code, text: Q.overall.question, group: null});
     if ((Q.profile || []).length) list.push({kind: "profile"});
     else list.push({kind: "send"});
+    var number = 0;
+    list.forEach(function (step) { if (step.kind === "item") step.number = ++number; });
     return list;
+  }
+
+  function questionCount() {
+    return steps.filter(function (s) { return s.kind === "item"; }).length;
+  }
+
+  function isCriterion(code) {
+    return Q.elements.some(function (el) {
+      return el.criteria.some(function (c) { return c.code === code; });
+    });
+  }
+
+  /* "Please rate at least one of the service questions (questions 1–22)": the range only when the
+     criteria are the first questions in a row, as in the SIPAS questionnaire. */
+  function needCriterion() {
+    var numbers = steps.filter(function (s) { return s.kind === "item" && isCriterion(s.code); })
+      .map(function (s) { return s.number; });
+    var contiguous = numbers.length && numbers[0] === 1 && numbers[numbers.length - 1] === numbers.length;
+    return contiguous ? t("need_criterion").replace("{last}", String(numbers.length)) : t("need_criterion_any");
   }
 
   function fresh() {
@@ -83,16 +104,26 @@
     var visible = state.step >= 0 && state.step < steps.length;
     progressEl.hidden = !visible;
     if (!visible) return;
-    var n = state.step + 1;
-    document.getElementById("progress-fill").style.width = (100 * n / steps.length) + "%";
-    document.getElementById("progress-label").textContent = t("question") + " " + n + " / " + steps.length;
+    /* "Question k / N" counts the questions only; the area and profile screens have no number. */
+    var step = steps[state.step], total = questionCount(), label = "", done;
+    if (step.kind === "item") {
+      done = step.number;
+      label = t("question") + " " + step.number + " / " + total;
+    } else {
+      done = step.kind === "area" ? 0 : total;
+    }
+    document.getElementById("progress-fill").style.width = (total ? 100 * done / total : 100) + "%";
+    document.getElementById("progress-label").textContent = label;
     progressEl.setAttribute("aria-label", t("progress"));
   }
 
-  function navButtons(withNext) {
-    return '<div class="nav">' +
+  /* The action bar (Back, Next, Send, Skip) sticks to the bottom of the screen: always in view. */
+  function navButtons(withNext, middle) {
+    return '<div class="actions nav">' +
       '<button type="button" class="btn secondary" data-action="back">&#8592; ' + esc(t("back")) + "</button>" +
-      (withNext ? '<button type="button" class="btn secondary" data-action="next">' + esc(t("next")) + " &#8594;</button>" : "") +
+      (middle ? '<div class="send-row">' + middle + "</div>" : "") +
+      (withNext ? '<button type="button" class="btn secondary" data-action="next">' + esc(t("next")) + " &#8594;</button>" :
+        '<span class="nav-spacer" aria-hidden="true"></span>') +
       "</div>";
   }
 
@@ -129,7 +160,7 @@
     screenEl.innerHTML = '<section class="question">' +
       '<p class="group">' + esc(step.group ? tr(step.group) : t("overall")) + "</p>" +
       '<h1 tabindex="-1" id="q-text">' + esc(tr(step.text)) + "</h1>" +
-      (state.notice ? '<p class="notice" role="alert">' + esc(t("need_answer")) + "</p>" : "") +
+      (state.notice ? '<p class="notice" role="alert">' + esc(needCriterion()) + "</p>" : "") +
       '<div class="answers" role="group" aria-labelledby="q-text">' + buttons + "</div>" +
       '<button type="button" class="answer na' + (na ? " selected" : "") + '" aria-pressed="' + na +
       '" data-action="answer" data-value="na">' + esc(tr(scale.not_applicable)) + "</button>" +
@@ -147,16 +178,16 @@
         }).join("") + "</fieldset>";
     }).join("");
     screenEl.innerHTML = '<section class="profile"><h1 tabindex="-1">' + esc(t("profile")) + "</h1>" +
-      '<p class="lead">' + esc(t("profile_hint")) + "</p>" + fields +
-      '<div class="send-row"><button type="button" class="btn secondary" data-action="skip">' + esc(t("skip")) + "</button>" +
-      '<button type="button" class="btn primary huge" data-action="send">' + esc(t("send")) + "</button></div>" +
-      navButtons(false) + "</section>";
+      '<p class="lead">' + esc(t("profile_hint")) + "</p>" + '<div class="profile-fields">' + fields + "</div>" +
+      navButtons(false, '<button type="button" class="btn secondary" data-action="skip">' + esc(t("skip")) + "</button>" +
+        '<button type="button" class="btn primary huge" data-action="send">' + esc(t("send")) + "</button>") +
+      "</section>";
   }
 
   function renderSend() {
     screenEl.innerHTML = '<section class="profile"><h1 tabindex="-1">' + esc(t("send")) + "</h1>" +
-      '<div class="send-row"><button type="button" class="btn primary huge" data-action="send">' + esc(t("send")) +
-      "</button></div>" + navButtons(false) + "</section>";
+      navButtons(false, '<button type="button" class="btn primary huge" data-action="send">' + esc(t("send")) +
+        "</button>") + "</section>";
   }
 
   function renderThanks() {
@@ -191,15 +222,29 @@
     el.setAttribute("aria-label", t("pending") + ": " + n);
   }
 
-  function drop(id, rejectedWith) {
-    save(QUEUE_KEY, queue().filter(function (p) { return p.id !== id; }));
-    if (rejectedWith) {
+  var COUNTER_GONE = {retired_counter: 1, inactive_counter: 1, unknown_counter: 1};
+  var retryAt = 0;
+
+  function drop(item, rejection) {
+    save(QUEUE_KEY, queue().filter(function (p) { return p.id !== item.id; }));
+    if (rejection) {
+      /* Refused for good: keep the whole sheet for staff, never send it again. */
       var rejected = load(REJECTED_KEY, []);
-      rejected.push({id: id, status: rejectedWith, at: new Date().toISOString()});
-      save(REJECTED_KEY, rejected.slice(-50));
+      rejected.push({id: item.id, status: rejection.status, error: rejection.error || null,
+        at: new Date().toISOString(), item: item});
+      save(REJECTED_KEY, rejected.slice(-200));
     }
   }
 
+  function retryAfter(res) {
+    var v = res.headers.get("Retry-After"), secs = Number(v);
+    if (v && isNaN(secs)) secs = (Date.parse(v) - Date.now()) / 1000;
+    if (v && secs > 0) retryAt = Date.now() + Math.min(secs, 3600) * 1000;
+  }
+
+  /* Send the head of the queue. Resolves true to go on with the next item, false to stop and
+     retry later (offline, network error, 429, 5xx). A sheet the server refuses for good (400, 409,
+     422, 404 for a retired/inactive/unknown counter) is set aside so it never blocks the others. */
   function sendNext() {
     var items = queue();
     if (!items.length || navigator.onLine === false) return Promise.resolve(false);
@@ -207,20 +252,29 @@
     return fetch(S.api, {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify(item), credentials: "omit", cache: "no-store"})
       .then(function (res) {
-        if (res.status === 200 || res.status === 201) { drop(item.id); return true; }
-        if (res.status === 400 || res.status === 409 || res.status === 422) { drop(item.id, res.status); return true; }
-        return false;
+        var status = res.status;
+        if (status === 200 || status === 201) { drop(item); return true; }
+        if (status === 429 || status >= 500) { retryAfter(res); return false; }
+        return res.json().catch(function () { return {}; }).then(function (body) {
+          var error = body && typeof body.error === "string" ? body.error : null;
+          if (status === 400 || status === 409 || status === 422 ||
+              (status === 404 && error && COUNTER_GONE[error])) {
+            drop(item, {status: status, error: error});
+            return true;
+          }
+          return false;
+        });
       }, function () { return false; });
   }
 
   function flush() {
-    if (flushing) return;
+    if (flushing || Date.now() < retryAt) return;
     flushing = true;
     (function loop() {
       sendNext().then(function (more) {
         renderPending();
         if (more) loop(); else flushing = false;
-      });
+      }, function () { flushing = false; renderPending(); });
     })();
   }
 
@@ -283,7 +337,12 @@
     },
     skip: function () { state.profile = {}; actions.send(); },
     send: function () {
-      if (!hasCriterion()) { state.step = S.areas.length > 1 ? 1 : 0; state.notice = true; render(); return; }
+      if (!hasCriterion()) {
+        /* The overall question alone is not enough: go back to the first service question. */
+        var first = 0;
+        while (first < steps.length - 1 && !(steps[first].kind === "item" && isCriterion(steps[first].code))) first++;
+        state.step = first; state.notice = true; render(); window.scrollTo(0, 0); return;
+      }
       submit();
     },
     reset: reset

@@ -98,6 +98,8 @@ def test_dossier_evaluated_twice_is_explained(client, province, open_form, count
                         data={**open_form(), "TC1": "2", "dossier_ref": " hs-9 "})
     assert reply.status_code == 409
     assert "Hồ sơ này đã được đánh giá" in reply.get_data(as_text=True)
+    banner = reply.get_data(as_text=True).split('id="form-errors"', 1)[1].split("</div>", 1)[0]
+    assert '<a href="#dossier_ref">Hồ sơ này đã được đánh giá' in banner
     assert count_rows(Response) == 1
 
 
