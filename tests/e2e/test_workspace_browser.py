@@ -65,7 +65,7 @@ def test_admin_signs_in_rotates_a_token_and_sees_it_in_the_audit_log(
 
     page.goto(live_server.url + "/admin/quality")
     assert page.locator("tr[data-response]").count() == 2
-    assert "too_fast" in page.locator("table.responses").inner_text()
+    assert "trả lời quá nhanh" in page.locator("table.responses").inner_text()
     screenshot(page, "workspace-quality")
     page.close()
 
