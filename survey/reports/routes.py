@@ -35,7 +35,7 @@ def index():
                                error=asked.error, view=None, args={}, notes=[],
                                channel_names={}, fmt=fmt, fmt2=lambda v: fmt(v, 2),
                                fmt_p=fmt_p)
-    report = build_report(db.session, asked.filters)
+    report = build_report(db.session, asked.filters, trend=False)  # the trend chart loads apart
     view = report_view(report, labels(db.session, asked.filters.questionnaire,
                                       str(get_locale())))
     return render_template("reports/index.html", form=asked.form, filters=asked.filters,
