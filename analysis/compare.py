@@ -128,21 +128,12 @@ class Ranking:
         return self.frame.copy()
 
 
-def rank(units, estimates, ses, level: float = 0.95, df: float = np.inf,
-         higher_is_better: bool = True) -> Ranking:
-    """Rank units by estimate with rank bands of units not significantly different."""
-    est = np.asarray(estimates, dtype=float)
-    se = np.asarray(ses, dtype=float)
-    sign = 1.0 if higher_is_better else -1.0
-    ok = np.isfinite(est) & np.isfinite(se)
-    crit = float(intervals.quantile(level, df))
-    score = np.where(ok, sign * est, 0.0)
+def _ranking(units, est: np.ndarray, se: np.ndarray, ok: np.ndarray, score: np.ndarray,
+             better: np.ndarray, worse: np.ndarray) -> Ranking:
+    """Ranks and plausible-rank bands from who is clearly better or worse than whom."""
     both = ok[None, :] & ok[:, None]
+    better, worse = better & both, worse & both
     rank_ = 1 + ((score[None, :] > score[:, None]) & both).sum(axis=1)
-    gap = score[None, :] - score[:, None]            # j minus i, "better" positive
-    sd = np.sqrt(np.where(ok, se, 0.0)[:, None] ** 2 + np.where(ok, se, 0.0)[None, :] ** 2)
-    better = (gap > crit * sd) & both
-    worse = (-gap > crit * sd) & both
     n_ok = int(ok.sum())
     low = 1 + better.sum(axis=1)
     high = n_ok - worse.sum(axis=1)
@@ -153,3 +144,37 @@ def rank(units, estimates, ses, level: float = 0.95, df: float = np.inf,
     frame["band"] = [f"{int(lo)}–{int(hi)}" if o else "" for lo, hi, o in zip(low, high, ok)]
     return Ranking(frame.sort_values(["rank", "unit"], na_position="last",
                                      kind="stable").reset_index(drop=True))
+
+
+def rank(units, estimates, ses, level: float = 0.95, df: float = np.inf,
+         higher_is_better: bool = True) -> Ranking:
+    """Rank units by estimate with rank bands of units not significantly different."""
+    est = np.asarray(estimates, dtype=float)
+    se = np.asarray(ses, dtype=float)
+    sign = 1.0 if higher_is_better else -1.0
+    ok = np.isfinite(est) & np.isfinite(se)
+    crit = float(intervals.quantile(level, df))
+    score = np.where(ok, sign * est, 0.0)
+    gap = score[None, :] - score[:, None]            # j minus i, "better" positive
+    sd = np.sqrt(np.where(ok, se, 0.0)[:, None] ** 2 + np.where(ok, se, 0.0)[None, :] ** 2)
+    return _ranking(units, est, se, ok, score, gap > crit * sd, -gap > crit * sd)
+
+
+def rank_by_intervals(units, estimates, ci_low, ci_high, ses=None,
+                      usable=None) -> Ranking:
+    """Rank units (higher is better) counting two units as different only when their
+    intervals do not overlap, so the bands agree with the intervals a report displays.
+
+    ``usable`` marks the units to rank (default: those with a finite interval).
+    """
+    est = np.asarray(estimates, dtype=float)
+    low = np.asarray(ci_low, dtype=float)
+    high = np.asarray(ci_high, dtype=float)
+    se = np.full(len(est), np.nan) if ses is None else np.asarray(ses, dtype=float)
+    ok = np.isfinite(est) & np.isfinite(low) & np.isfinite(high)
+    if usable is not None:
+        ok &= np.asarray(usable, dtype=bool)
+    score = np.where(ok, est, 0.0)
+    better = low[None, :] > high[:, None]            # j clearly above i
+    worse = high[None, :] < low[:, None]             # j clearly below i
+    return _ranking(units, est, se, ok, score, better, worse)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy.orm import Session
 
@@ -38,3 +38,13 @@ def record(session: Session, user: User | None, action: str, entity: str,
 def snapshot(obj: Any, fields: tuple[str, ...]) -> dict:
     """The named attributes of ``obj`` as a plain dict, for before/after values."""
     return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def toggle_active(session: Session, user: User, obj: Any, entity: str,
+                  state: Callable[[Any], dict]) -> bool:
+    """Deactivate an active ``obj`` or reactivate an inactive one, recording the change."""
+    before = state(obj)
+    obj.active = not obj.active
+    record(session, user, "activate" if obj.active else "deactivate", entity, obj.id, before,
+           state(obj))
+    return obj.active

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,13 +38,6 @@ def agency_choices(blank: str | None = None, exclude: set[int] | None = None) ->
         if not exclude or agency.id not in exclude:
             choices.append(option(agency.id, f"{'— ' * depth}{agency.code} · {agency.name}"))
     return choices
-
-
-def _get(agency_id: int) -> Agency:
-    agency = db.session.get(Agency, agency_id)
-    if agency is None:
-        abort(404)
-    return agency
 
 
 def _code_taken(code: str, own_id: int | None) -> bool:
@@ -99,7 +92,7 @@ def agency_new():
 @role_required("admin", "analyst")
 def agency_edit(agency_id: int):
     """Edit an agency; its parent may not be itself or one of its descendants."""
-    agency = _get(agency_id)
+    agency = db.get_or_404(Agency, agency_id)
     form = AgencyForm(obj=agency)
     form.parent_id.choices = agency_choices(_("(none: top of the tree)"))
     if form.parent_id.data is None:
@@ -114,12 +107,10 @@ def agency_edit(agency_id: int):
 @role_required("admin", "analyst")
 def agency_toggle(agency_id: int):
     """Deactivate an active agency, or reactivate an inactive one."""
-    agency = _get(agency_id)
+    agency = db.get_or_404(Agency, agency_id)
     if ConfirmForm().validate_on_submit():
-        before = audit.snapshot(agency, FIELDS)
-        agency.active = not agency.active
-        audit.record(db.session, current_user, "activate" if agency.active else "deactivate",
-                     "agency", agency.id, before, audit.snapshot(agency, FIELDS))
+        audit.toggle_active(db.session, current_user, agency, "agency",
+                            lambda a: audit.snapshot(a, FIELDS))
         db.session.commit()
         flash(_("Agency activated.") if agency.active else _("Agency deactivated."), "success")
     return redirect(url_for("admin.agencies"))

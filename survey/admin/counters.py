@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -56,13 +56,6 @@ def _areas(ids: list[int]) -> list[ServiceArea]:
     return list(db.session.scalars(sa.select(ServiceArea).where(ServiceArea.id.in_(ids))))
 
 
-def _get(counter_id: int) -> Counter:
-    counter = db.session.get(Counter, counter_id)
-    if counter is None:
-        abort(404)
-    return counter
-
-
 @bp.get("/counters")
 @role_required("admin", "analyst")
 def counters():
@@ -108,7 +101,7 @@ def counter_new():
 @role_required("admin", "analyst")
 def counter_edit(counter_id: int):
     """Rename a counter and choose the service areas it serves."""
-    counter = _get(counter_id)
+    counter = db.get_or_404(Counter, counter_id)
     form = CounterEditForm(obj=counter)
     form.service_area_ids.choices = _area_choices()
     if request.method == "GET":
@@ -131,12 +124,9 @@ def counter_edit(counter_id: int):
 @role_required("admin", "analyst")
 def counter_toggle(counter_id: int):
     """Deactivate an active counter, or reactivate an inactive one."""
-    counter = _get(counter_id)
+    counter = db.get_or_404(Counter, counter_id)
     if ConfirmForm().validate_on_submit():
-        before = counter_state(counter)
-        counter.active = not counter.active
-        audit.record(db.session, current_user, "activate" if counter.active else "deactivate",
-                     "counter", counter.id, before, counter_state(counter))
+        audit.toggle_active(db.session, current_user, counter, "counter", counter_state)
         db.session.commit()
         flash(_("Counter activated.") if counter.active else _("Counter deactivated."),
               "success")
@@ -147,7 +137,7 @@ def counter_toggle(counter_id: int):
 @role_required("admin", "analyst")
 def counter_rotate(counter_id: int):
     """Ask for confirmation, then give the counter a new token (old URLs stop working)."""
-    counter = _get(counter_id)
+    counter = db.get_or_404(Counter, counter_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         before = counter_state(counter)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,13 +16,6 @@ from .agencies import agency_choices
 from .forms import ConfirmForm, PasswordResetForm, UserForm
 
 FIELDS = ("username", "role", "agency_id", "active")
-
-
-def _get(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 @bp.get("/users")
@@ -72,15 +65,13 @@ def user_new():
 @role_required("admin")
 def user_toggle(user_id: int):
     """Deactivate an active user or reactivate an inactive one; never oneself."""
-    user = _get(user_id)
+    user = db.get_or_404(User, user_id)
     if user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.users"))
     if ConfirmForm().validate_on_submit():
-        before = audit.snapshot(user, FIELDS)
-        user.active = not user.active
-        audit.record(db.session, current_user, "activate" if user.active else "deactivate",
-                     "user", user.id, before, audit.snapshot(user, FIELDS))
+        audit.toggle_active(db.session, current_user, user, "user",
+                            lambda u: audit.snapshot(u, FIELDS))
         db.session.commit()
         flash(_("User activated.") if user.active else _("User deactivated."), "success")
     return redirect(url_for("admin.users"))
@@ -90,7 +81,7 @@ def user_toggle(user_id: int):
 @role_required("admin")
 def user_password(user_id: int):
     """Set a new password for a user and lift any lock-out."""
-    user = _get(user_id)
+    user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
         before = {"failed_logins": user.failed_logins, "locked": user.locked_until is not None}

@@ -141,27 +141,19 @@ def ranking(table: pd.DataFrame, lonely=()) -> pd.DataFrame:
     higher estimate; lowest plausible rank = 1 + units significantly better, highest = units
     ranked − units significantly worse.
     """
+    from analysis import compare
+
     lonely = {str(u) for u in lonely}
-    records = table.to_dict("records")
-    reasons = [unranked_reason(r, lonely) for r in records]
-    ok = np.array([r is None for r in reasons])
-    est = pd.to_numeric(table["estimate"], errors="coerce").to_numpy(dtype=float)
-    low = pd.to_numeric(table["ci_low"], errors="coerce").to_numpy(dtype=float)
-    high = pd.to_numeric(table["ci_high"], errors="coerce").to_numpy(dtype=float)
-    both = ok[None, :] & ok[:, None]
-    rank_ = 1 + ((est[None, :] > est[:, None]) & both).sum(axis=1)
-    better = (low[None, :] > high[:, None]) & both      # j clearly above i
-    worse = (high[None, :] < low[:, None]) & both       # j clearly below i
-    n_ok = int(ok.sum())
-    rank_low = 1 + better.sum(axis=1)
-    rank_high = n_ok - worse.sum(axis=1)
+    reasons = [unranked_reason(r, lonely) for r in table.to_dict("records")]
+    number = {c: pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
+              for c in ("estimate", "se", "ci_low", "ci_high")}
+    ranked = compare.rank_by_intervals(
+        range(len(table)), number["estimate"], number["ci_low"], number["ci_high"],
+        number["se"], usable=[r is None for r in reasons]).to_frame().set_index("unit")
     frame = pd.DataFrame({
-        "by": table["by"].astype(str).to_numpy(), "estimate": est,
-        "se": pd.to_numeric(table["se"], errors="coerce").to_numpy(dtype=float),
-        "rank": np.where(ok, rank_, np.nan), "rank_low": np.where(ok, rank_low, np.nan),
-        "rank_high": np.where(ok, rank_high, np.nan),
-        "band": [f"{int(a)}–{int(b)}" if o else "" for a, b, o in zip(rank_low, rank_high, ok)],
-        "ci_low": low, "ci_high": high, "n": table["n"].to_numpy(),
-        "flag": table["flag"].to_numpy(), "reason": [r or "" for r in reasons]})
+        "by": table["by"].astype(str).to_numpy(), **number,
+        "n": table["n"].to_numpy(), "flag": table["flag"].to_numpy(),
+        "reason": [r or "" for r in reasons]})
+    frame = frame.join(ranked[["rank", "rank_low", "rank_high", "band"]])
     return frame.sort_values(["rank", "estimate"], ascending=[True, False], na_position="last",
                              kind="stable").reset_index(drop=True)

@@ -155,3 +155,13 @@ def test_cell_without_degrees_of_freedom_is_flagged_no_df():
     assert reliability_flag(50, 50.0, 2.0, float("nan")) == "no_df"
     assert list(flags([50, 5], [50.0, 5.0], [2.0, 2.0], [np.nan, np.nan])) == ["no_df",
                                                                             "suppressed"]
+
+
+def test_rank_by_intervals_bands_follow_interval_overlap():
+    from analysis import compare
+
+    ranked = compare.rank_by_intervals(["a", "b", "c", "d"], [90, 80, 70, 60],
+                                       [88, 5, 68, 1], [92, 95, 72, 99],
+                                       usable=[True, True, True, False]).to_frame()
+    bands = dict(zip(ranked["unit"], ranked["band"]))
+    assert bands == {"a": "1–2", "b": "1–3", "c": "2–3", "d": ""}
