@@ -119,6 +119,15 @@ def _domain_psu_totals(design: SurveyDesign, z: np.ndarray, g: np.ndarray, n_dom
     return totals.reshape(design.n_psu, n_dom)
 
 
+def srs_factor(population, n) -> np.ndarray:
+    """(N̂ − n)/(n − 1): Σ z²/w times this is the variance under simple random sampling
+    without replacement of n from N̂ = Σ w, as R's ``deff = TRUE`` (``svymean``,
+    ``svytotal``: ``svyvar(x)·(N̂ − n)/(N̂·n)``); NaN for n ≤ 1."""
+    population, n = np.asarray(population, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(n > 1, (population - n) / (n - 1), np.nan)
+
+
 def _estimate(design, statistic, variable, num, den, by, ci, level, total_of=False):
     """Shared engine: ratio (or total) of num/den by domain, with variance, n_eff, deff, CI."""
     g, labels = domain_codes(design, by)
@@ -137,17 +146,18 @@ def _estimate(design, statistic, variable, num, den, by, ci, level, total_of=Fal
             centre = top / wsum
             z = w * num0
             u = (num0 - centre[gi]) * ok
-            srs = wsum / n * np.bincount(gi, weights=w * u * u, minlength=n_dom)
+            spread = np.bincount(gi, weights=w * u * u, minlength=n_dom)
         else:
             est = top / bottom
             z = w * (num0 - est[gi] * den0) / bottom[gi]
-            srs = wsum / n * np.bincount(gi, weights=np.where(ok, z * z / design.weights, 0.0),
-                                         minlength=n_dom)
+            spread = np.bincount(gi, weights=np.where(ok, z * z / design.weights, 0.0),
+                                 minlength=n_dom)
         z = np.where(ok, z, 0.0)
         var = design.layout.variance(_domain_psu_totals(design, z, np.where(ok, g, -1), n_dom))
         se = np.sqrt(var)
-        deff = np.where(var > 0, var / srs, 0.0)
-        n_eff = np.where(var > 0, n * srs / var, n)
+        srs = srs_factor(wsum, n) * spread
+        deff = np.where((var > 0) & (srs > 0), var / srs, np.nan)
+        n_eff = np.where(var > 0, wsum * spread / var, n)
     df = domain_df(design, g, n_dom) if by is not None else np.full(n_dom, float(design.df))
     if statistic == "proportion":
         low, high, used = intervals.share_interval(ci, est, se, n=n, df=df, level=level)

@@ -13,7 +13,9 @@ element is the mean of its criteria that have answers (NaN if none). Degrees of 
 design's PSUs − strata for ALL; for a domain, as R's ``svyby``/``degf`` on the domain's subset,
 the PSUs − strata that contain at least one row of the domain. ``n_eff`` of a share (and of
 an element or the index) is
-p(1−p)/SE² (Korn–Graubard), of a mean score s²/SE²; ``deff`` = n/n_eff. ``ci`` applies to the
+p(1−p)/SE² (Korn–Graubard), of a mean score s²/SE²; ``deff`` is R's ``deff = TRUE``: V over
+the variance of simple random sampling without replacement of the same n from N̂ = Σ w
+(computed from the rows; from sums only for criteria and mean scores). ``ci`` applies to the
 share measures; mean scores always get the Wald (t_df) interval. ``by`` gives the "ALL" rows
 followed by one block per domain value (sorted); rows with a missing domain value count in ALL.
 """
@@ -30,7 +32,7 @@ import pandas as pd
 from . import intervals
 from .calibration import CalibratedSums
 from .design import DesignError, PsuLayout, SurveyDesign
-from .estimators import domain_codes
+from .estimators import domain_codes, srs_factor
 from .reliability import flags
 from .sums import (
     CellSums,
@@ -190,10 +192,42 @@ def domain_measures(psu, z_share, z_mean, totals: dict, structure: Structure,
     k, e = len(p), len(element)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = q / a - m * m
+        srs_criteria = srs_factor(a, totals["n"]) * p * (1 - p) / a
+        srs_mean = srs_factor(a, totals["n"]) * s2 / a
     return {"share": np.concatenate([p, element, [index]]), "mean": m,
             "var_share": var[:k + e + 1], "var_mean": var[k + e + 1:],
             "n_share": np.concatenate([totals["n"], totals["n_element"], [totals["n_any"]]]),
-            "n_mean": totals["n"], "s2_mean": s2, "psu": np.asarray(psu), "z": z_all}
+            "n_mean": totals["n"], "s2_mean": s2, "psu": np.asarray(psu), "z": z_all,
+            "srs_share": np.concatenate([srs_criteria, np.full(e + 1, np.nan)]),
+            "srs_mean": srs_mean, "composition": (c_mat, v)}
+
+
+def add_srs_variance(res: dict, answers: np.ndarray, weights: np.ndarray,
+                     structure: Structure) -> dict:
+    """Fill the SRS variance of every measure from the domain's rows (for ``deff``).
+
+    R's ``deff = TRUE``: V_srs = (N̂ − n)/(n − 1) · Σ_i z_i²/w_i with z the linearised
+    variable and N̂ = Σ w over the measure's respondents; composites use their own z.
+    """
+    answered = np.isfinite(answers)
+    x = np.where(answered, answers, 0.0)
+    k = answers.shape[1]
+    a_total = np.array([weights @ answered[:, j] for j in range(k)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, m = res["share"][:k], res["mean"]
+        scale = np.where(a_total > 0, 1.0 / a_total, 0.0)
+        share_r = answered * ((x >= structure.satisfied_min) - np.nan_to_num(p)) * scale
+        mean_r = answered * (x - np.nan_to_num(m)) * scale
+    c_mat, v = res["composition"]
+    composite = np.column_stack([share_r @ c_mat, share_r @ c_mat @ v])
+    members = [answered @ (c_mat[:, e] > 0) > 0 for e in range(c_mat.shape[1])]
+    members.append(answered.any(axis=1))
+    population = np.concatenate([a_total, [weights @ mk for mk in members]])
+    spread = np.concatenate([weights @ share_r ** 2, weights @ composite ** 2])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res["srs_share"] = srs_factor(population, res["n_share"]) * spread
+        res["srs_mean"] = srs_factor(a_total, res["n_mean"]) * (weights @ mean_r ** 2)
+    return res
 
 
 def _cell_totals(cells: CellSums) -> dict:
@@ -251,8 +285,8 @@ def _records(label: str, res: dict, structure: Structure, df: float, ci: str,
         m, se_m, n_m = res["mean"], _se(res["var_mean"]), res["n_mean"]
         n_eff_m = np.where(se_m > 0, res["s2_mean"] / se_m ** 2, n_m)
         low_m, high_m = intervals.wald(m, se_m, df, level)
-        deff = np.where(n_eff > 0, n / n_eff, np.nan)
-        deff_m = np.where(n_eff_m > 0, n_m / n_eff_m, np.nan)
+        deff = np.where(res["srs_share"] > 0, se ** 2 / res["srs_share"], np.nan)
+        deff_m = np.where(res["srs_mean"] > 0, se_m ** 2 / res["srs_mean"], np.nan)
     codes = [e.code for e in structure.elements]
     share = pd.DataFrame({
         "by": label, "level": ["criterion"] * k + ["element"] * len(codes) + ["index"],
@@ -344,19 +378,26 @@ def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "l
     ``ci``: logit (default) | beta | wilson | wald for the share measures.
     """
     structure = load_structure(structure)
-    if not design.calibration:
-        _, _, labels, cells = _design_cells(design, structure, by)
-        return indices_from_cells(cells, design.layout, labels, structure, by=by, ci=ci,
-                                  level=level)
     columns, g, labels, cells = _design_cells(design, structure, by)
-    calibrated = CalibratedSums(design, columns, g, len(labels), structure.satisfied_min)
     layout = design.layout
-    results = [("ALL", _calibrated_cell_measures(cells.by_psu(), None, calibrated, structure,
-                                                 layout), float(design.df))]
+    if design.calibration:
+        calibrated = CalibratedSums(design, columns, g, len(labels), structure.satisfied_min)
+
+        def measures(part, slot):
+            return _calibrated_cell_measures(part, slot, calibrated, structure, layout)
+    else:
+        def measures(part, slot):
+            return _cell_measures(part, structure, layout)
+    answers = np.column_stack(columns) if columns else np.zeros((design.n, 0))
+    results = [("ALL", add_srs_variance(measures(cells.by_psu(), None), answers,
+                                        design.weights, structure), float(design.df))]
     if by is not None:
+        order = np.argsort(g, kind="stable")
+        bounds = np.searchsorted(g[order], np.arange(len(labels) + 1))
         for d, label in enumerate(labels):
+            rows = order[bounds[d]:bounds[d + 1]]
             inside = cells.select(cells.domain == d)
-            results.append((label, _calibrated_cell_measures(inside, d + 1, calibrated,
-                                                             structure, layout),
-                            _cells_df(inside, layout)))
+            res = add_srs_variance(measures(inside, d + 1), answers[rows],
+                                   design.weights[rows], structure)
+            results.append((label, res, _cells_df(inside, layout)))
     return _table(results, structure, layout, by, ci, level)
