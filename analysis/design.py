@@ -16,17 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from . import estimators
+from .columns import DesignError, numeric_column
+
 LONELY_RULES = ("adjust", "fail", "remove", "certainty")
 _SELF_REPRESENTING = 1e-7
-
-
-class DesignError(ValueError):
-    """Bad input for a design or an estimate; names the column, the 1-based data row or the stratum."""
-
-    def __init__(self, message: str, *, column: str | None = None, row: int | None = None,
-                 stratum: object = None):
-        super().__init__(message)
-        self.column, self.row, self.stratum = column, row, stratum
 
 
 @dataclass(frozen=True)
@@ -134,22 +128,6 @@ def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
         row = int(np.flatnonzero(missing)[0]) + 1
         raise DesignError(f"column {name!r}, row {row}: {role} is missing", column=name, row=row)
     return values
-
-
-def numeric_column(frame: pd.DataFrame, name: str, role: str) -> np.ndarray:
-    """A column as float64; a non-numeric value raises DesignError naming the column and row."""
-    if name not in frame.columns:
-        raise DesignError(f"missing column {name!r} ({role})", column=name)
-    values = frame[name]
-    if values.dtype.kind in "biuf":
-        return values.to_numpy(dtype=float)
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = (numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise DesignError(f"column {name!r}, row {row + 1}: {values.iloc[row]!r} is not a number",
-                          column=name, row=row + 1)
-    return numbers.to_numpy(dtype=float)
 
 
 class SurveyDesign:
@@ -297,25 +275,21 @@ class SurveyDesign:
     # -- estimators (R-like methods) ---------------------------------------------------------
     def mean(self, column: str, by: str | None = None, ci: str = "wald", level: float = 0.95):
         """Weighted mean of a column, overall or by domain (R: ``svymean``/``svyby``)."""
-        from .estimators import mean
-        return mean(self, column, by=by, ci=ci, level=level)
+        return estimators.mean(self, column, by=by, ci=ci, level=level)
 
     def proportion(self, column: str, value, by: str | None = None, ci: str = "logit",
                    level: float = 0.95):
         """Share of rows where column == value, as a fraction (R: ``svyciprop``)."""
-        from .estimators import proportion
-        return proportion(self, column, value, by=by, ci=ci, level=level)
+        return estimators.proportion(self, column, value, by=by, ci=ci, level=level)
 
     def total(self, column: str, by: str | None = None, ci: str = "wald", level: float = 0.95):
         """Weighted total of a column (R: ``svytotal``)."""
-        from .estimators import total
-        return total(self, column, by=by, ci=ci, level=level)
+        return estimators.total(self, column, by=by, ci=ci, level=level)
 
     def ratio(self, numerator: str, denominator: str, by: str | None = None, ci: str = "wald",
               level: float = 0.95):
         """Ratio of two weighted totals (R: ``svyratio``)."""
-        from .estimators import ratio
-        return ratio(self, numerator, denominator, by=by, ci=ci, level=level)
+        return estimators.ratio(self, numerator, denominator, by=by, ci=ci, level=level)
 
     def __repr__(self) -> str:
         return (f"SurveyDesign(n={self.n}, strata={self.layout.n_strata}, psu={self.n_psu}, "

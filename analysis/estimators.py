@@ -8,19 +8,22 @@ while every PSU of the design stays in the variance sum.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import intervals
-from .design import DesignError, SurveyDesign, linearised_variance, numeric_column
+from .columns import DesignError, numeric_column
 from .reliability import reliability_flag
+
+if TYPE_CHECKING:
+    from .design import SurveyDesign
 
 __all__ = [
     "Estimate",
     "EstimateTable",
     "domain_codes",
-    "linearised_variance",
     "mean",
     "proportion",
     "ratio",
