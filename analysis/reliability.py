@@ -16,6 +16,27 @@ import pandas as pd
 
 FLAGS = ("suppressed", "no_df", "low_n", "zero_se", "wide", "ok")
 MIN_N, MIN_N_RELIABLE, MAX_WIDTH_POINTS = 10, 30, 20.0
+MIN_SE = 1e-9
+UNRANKABLE_FLAGS = ("suppressed", "no_df", "zero_se")
+RANK_REASONS = ("few", "no_interval")
+
+
+def rank_reason(n, se, ci_low, ci_high, flag, model: bool = False) -> str | None:
+    """Why a unit cannot be ranked, or None when it can.
+
+    ``few``: a direct estimate with fewer than ``MIN_N`` answers (a model-based one needs one
+    answer); ``no_interval``: no finite interval, or (direct) SE = 0 or a flag in
+    ``UNRANKABLE_FLAGS``.
+    """
+    n = float(n) if n is not None and np.isfinite(float(n)) else 0.0
+    if n < (1 if model else MIN_N) or (not model and flag == "suppressed"):
+        return "few"
+    finite = all(v is not None and np.isfinite(float(v)) for v in (ci_low, ci_high))
+    if model:
+        return None if finite else "no_interval"
+    usable = finite and se is not None and np.isfinite(float(se)) and float(se) > MIN_SE \
+        and flag not in UNRANKABLE_FLAGS
+    return None if usable else "no_interval"
 
 
 def reliability_flag(n, n_eff, se, width, wide: float | None = MAX_WIDTH_POINTS) -> str:

@@ -105,11 +105,15 @@ def counters_command(fmt: str) -> None:
               help="File to write (default: standard output).")
 @with_appcontext
 def export_command(period: str | None, questionnaire: str, out: str | None) -> None:
-    """Export valid responses as CSV for ``python -m analysis sipas``."""
+    """Export the counted responses with the report's design columns (weight, stratum, fpc) as
+    CSV: ``python -m analysis sipas FILE --weight weight --strata stratum --fpc fpc`` gives the
+    report's numbers."""
+    from .reports.compute import export_frame
+
     try:
         if period:
             periods.parse(period)
-        frame = queries.export_frame(db.session, questionnaire, period)
+        frame = export_frame(db.session, questionnaire, period)
     except (periods.PeriodError, LookupError) as exc:
         fail(str(exc))
     text = frame.to_csv(index=False, float_format="%.17g")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from .models import (
     encode_item_values,
 )
 
-FRAME_KEYS = ["response_id", "period", "agency", "counter", "service_area", "channel", "weight"]
+FRAME_KEYS = ["response_id", "period", "agency", "counter", "service_area", "channel"]
 
 
 def latest_questionnaire(session: Session, code: object,
@@ -56,20 +57,24 @@ def totals_for(session: Session, period: periods.Period) -> dict[tuple[int, int]
     return {**summed, **exact}
 
 
+COUNTED = ("valid", "flagged")
+
+
 def responses_frame(
     session: Session,
     questionnaire_code: str = "sipas",
     period: str | None = None,
     agency_ids: list[int] | None = None,
-    statuses: tuple[str, ...] = ("valid",),
+    statuses: tuple[str, ...] = COUNTED,
     with_ids: bool = False,
 ) -> pd.DataFrame:
-    """One row per response with design columns, weight and one column per criterion.
+    """One row per counted response: keys, quarter, status and one column per criterion.
 
-    ``weight`` = dossiers of the respondent's (period, agency, service area) cell ÷ responses
-    of that cell in the frame, 1 where no total is known. Without ``period`` each response
-    falls in the cell of its quarter. Unanswered criteria are NaN. ``response_id`` is
-    filled only ``with_ids`` (exports need it, estimates do not).
+    Counted are valid and automatically or manually flagged responses (flags are advice);
+    only an analyst's exclusion removes a response. Unanswered criteria are NaN; ``quarter``
+    is the weighting cell's quarter (ESTIMATION.md). ``response_id`` is filled only
+    ``with_ids`` (exports need it, estimates do not). Weights come from
+    ``analysis.cells.counter_design`` with ``cell_totals``.
     """
     questionnaire = latest_questionnaire(session, questionnaire_code)
     if questionnaire is None:
@@ -78,7 +83,8 @@ def responses_frame(
     query = (
         sa.select(Response.id, Response.uuid if with_ids else sa.null(), Response.survey_date,
                   Response.counter_id, Response.channel, Response.agency_id,
-                  Response.service_area_id, Response.questionnaire_id, Response.item_values)
+                  Response.service_area_id, Response.questionnaire_id, Response.status,
+                  Response.item_values)
         .where(Response.questionnaire_code == questionnaire_code,
                Response.status.in_(statuses))
         .order_by(Response.id)
@@ -92,7 +98,7 @@ def responses_frame(
     rows = [tuple(row) for row in session.connection().execute(query)]
     frame = pd.DataFrame(rows, columns=[
         "id", "response_id", "survey_date", "counter_id", "channel", "agency_id",
-        "service_area_id", "questionnaire_id", "item_values"])
+        "service_area_id", "questionnaire_id", "status", "item_values"])
     if with_ids:
         frame["response_id"] = frame["response_id"].astype(str)
     for column, model in (("agency", Agency), ("counter", Counter),
@@ -101,13 +107,47 @@ def responses_frame(
         frame[column] = frame[f"{column}_id"].map(codes_by_id)
     answers = _criterion_matrix(session, frame, codes)
     frame = pd.concat([frame, pd.DataFrame(answers, columns=codes, index=frame.index)], axis=1)
-    if chosen:
-        frame["period"] = chosen.label
-    else:
-        dates = pd.to_datetime(frame["survey_date"])
-        frame["period"] = (dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str))
-    frame["weight"] = _cell_weights(session, frame)
-    return frame[FRAME_KEYS + ["survey_date", "agency_id", "service_area_id"] + codes]
+    dates = pd.to_datetime(frame["survey_date"])
+    frame["quarter"] = dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
+    frame["period"] = chosen.label if chosen else frame["quarter"]
+    return frame[FRAME_KEYS + ["quarter", "status", "survey_date", "agency_id",
+                               "service_area_id", "questionnaire_id"] + codes]
+
+
+def cell_totals(session: Session, period: str | None, quarters) -> pd.DataFrame:
+    """Dossiers per (quarter, agency, service area) cell for the part of each quarter in
+    ``period`` (the whole quarter when ``period`` is None or contains it).
+
+    A part of a quarter (a month, a custom range) takes the totals recorded for it or for the
+    periods it contains; a cell without those takes its quarter's total in proportion to the
+    days (``prorated`` True).
+    """
+    chosen = periods.parse(period) if period else None
+    agencies = dict(session.execute(sa.select(Agency.id, Agency.code)).all())
+    areas = dict(session.execute(sa.select(ServiceArea.id, ServiceArea.code)).all())
+    rows = []
+    for label in sorted(set(quarters)):
+        quarter = periods.parse(label)
+        part = _part(quarter, chosen)
+        whole = totals_for(session, quarter)
+        exact = whole if part is quarter else totals_for(session, part)
+        share = (part.end - part.start).days / (quarter.end - quarter.start).days
+        for (agency, area), dossiers in whole.items():
+            prorated = (agency, area) not in exact
+            value = dossiers * share if prorated else exact[(agency, area)]
+            rows.append((label, agencies.get(agency), areas.get(area), value, prorated))
+    return pd.DataFrame(rows, columns=["quarter", "agency", "service_area", "dossiers",
+                                       "prorated"])
+
+
+def _part(quarter: periods.Period, chosen: periods.Period | None) -> periods.Period:
+    """The part of ``quarter`` inside ``chosen`` (the quarter itself when it is inside)."""
+    if chosen is None or chosen.contains(quarter):
+        return quarter
+    start, end = max(quarter.start, chosen.start), min(quarter.end, chosen.end)
+    if chosen.kind == "month" and (start, end) == (chosen.start, chosen.end):
+        return chosen
+    return periods.parse(f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}")
 
 
 def _criterion_matrix(session: Session, frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
@@ -142,24 +182,3 @@ def _item_values_from_answers(session: Session, rows: pd.DataFrame) -> list[str]
              for qid in rows["questionnaire_id"].unique()}
     return [encode_item_values(items[qid], given[rid])
             for rid, qid in zip(ids, rows["questionnaire_id"])]
-
-
-def _cell_weights(session: Session, frame: pd.DataFrame) -> np.ndarray:
-    if frame.empty:
-        return np.ones(0)
-    cells = ["period", "agency_id", "service_area_id"]
-    counts = frame.groupby(cells)["agency_id"].transform("size").to_numpy()
-    known = pd.DataFrame(
-        [(label, agency, area, dossiers) for label in frame["period"].unique()
-         for (agency, area), dossiers in totals_for(session, periods.parse(label)).items()],
-        columns=[*cells, "dossiers"])
-    dossiers = frame[cells].merge(known, on=cells, how="left")["dossiers"].to_numpy(float)
-    return np.where(np.isnan(dossiers), 1.0, dossiers / counts)
-
-
-def export_frame(session: Session, questionnaire_code: str = "sipas",
-                 period: str | None = None) -> pd.DataFrame:
-    """The export format read by ``python -m analysis sipas``: keys, weight, criteria."""
-    frame = responses_frame(session, questionnaire_code, period, with_ids=True)
-    questionnaire = latest_questionnaire(session, questionnaire_code)
-    return frame[FRAME_KEYS + qdefs.criterion_codes(questionnaire.definition)]

@@ -22,7 +22,9 @@ FORMATS = ("json", "csv", "xlsx", "pdf")
 @click.option("--channel", type=click.Choice(["all", "kiosk", "qr"]), default="all")
 @click.option("--questionnaire", default="sipas", show_default=True)
 @click.option("--weights", type=click.Choice(["dossiers", "none"]), default="dossiers")
-@click.option("--variance", type=click.Choice(["design", "calibrated"]), default="design")
+@click.option("--variance", type=click.Choice(["design", "counters"]), default="design",
+              help="design: citizens sampled in every counter (cells as strata, the default); "
+              "counters: counters as a sample of clusters (strata = agency).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
               help="Language of the XLSX and PDF texts.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="json", show_default=True)

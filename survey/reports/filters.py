@@ -12,7 +12,7 @@ from ..models import Agency, Questionnaire, Response, ServiceArea
 
 CHANNELS = ("all", "kiosk", "qr")
 WEIGHTS = ("dossiers", "none")
-VARIANCES = ("design", "calibrated")
+VARIANCES = ("design", "counters")
 
 
 class FilterError(ValueError):
@@ -77,7 +77,7 @@ def check(session: Session, filters: ReportFilters) -> ReportFilters:
         raise FilterError(f"unknown weights {filters.weights!r}: use dossiers or none",
                           "weights", filters.weights)
     if filters.variance not in VARIANCES:
-        raise FilterError(f"unknown variance {filters.variance!r}: use design or calibrated",
+        raise FilterError(f"unknown variance {filters.variance!r}: use design or counters",
                           "variance", filters.variance)
     if filters.agency and agency_by_code(session, filters.agency) is None:
         raise FilterError(f"unknown agency {filters.agency!r}", "agency", filters.agency)

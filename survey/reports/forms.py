@@ -33,9 +33,9 @@ class ReportForm(Form):
     questionnaire = SelectField(_l("Questionnaire"), validate_choice=False)
     weights = SelectField(_l("Weights"), choices=options([
         ("dossiers", _l("Weighted to dossiers handled")), ("none", _l("Unweighted"))]))
-    variance = SelectField(_l("Variance"), choices=options([
-        ("design", _l("Design-based (weights as given)")),
-        ("calibrated", _l("Calibrated (post-stratified to the dossier totals)"))]))
+    variance = SelectField(_l("Design"), choices=options([
+        ("design", _l("Citizens sampled in every counter (default)")),
+        ("counters", _l("Counters as a sample of counters (few degrees of freedom)"))]))
 
     def set_choices(self, period_labels: list[str], agencies: list[tuple[str, str]],
                     areas: list[tuple[str, str]], questionnaires: list[str],

@@ -33,6 +33,8 @@ class ReportView:
     change: list[dict]
     ranking: list[dict]
     unranked: list[dict]
+    counter_ranking: list[dict]
+    counter_unranked: list[dict]
     trend: list[tuple[str, Cell]]
     heat_rows: list[str]
     heat_columns: list[str]
@@ -72,12 +74,25 @@ class ReportView:
         return self.report.filters.weighted and \
             weighting_status(self.weighting) in ("full", "partial", "empty")
 
+    @property
+    def sensitivity(self) -> Cell:
+        """The SIPAS index without the flagged responses (a sensitivity line)."""
+        return cell(self.report.current.sensitivity)
+
+    @property
+    def low_coverage(self) -> float:
+        """Responses per 100 dossiers below which coverage is marked."""
+        from flask import current_app
+
+        return float(current_app.config.get("REPORT_LOW_COVERAGE", 5.0))
+
     def notes(self) -> list[str]:
         """The method note of this report, with the weighting warnings."""
         from .notes import method_notes
 
         return method_notes(self.report.filters, self.weighting,
-                            self.previous_weighting if self.change else None)
+                            self.previous_weighting if self.change else None,
+                            self.report.current.sensitivity, self.low_coverage)
 
 
 def _elements(report: Report, names: Labels) -> list[ElementRow]:
@@ -117,15 +132,15 @@ def _change(report: Report, names: Labels) -> list[dict]:
     return rows
 
 
-def _ranking(report: Report, names: Labels) -> tuple[list[dict], list[dict]]:
-    """Ranked agencies (best first) and the agencies left out, each with its reason."""
-    if report.ranking is None or report.ranking.empty:
+def _ranking(table, names: dict[str, str]) -> tuple[list[dict], list[dict]]:
+    """Ranked units (best first) and the units left out, each with its reason."""
+    if table is None or table.empty:
         return [], []
     rows, unranked = [], []
-    for record in report.ranking.to_dict("records"):
+    for record in table.to_dict("records"):
         ranks = {k: _rank(record.get(k)) for k in ("rank", "rank_low", "rank_high")}
-        row = {**record, **ranks, "name": names.agencies.get(record["by"], record["by"]),
-               "cell": cell(record)}
+        row = {**record, **ranks, "name": names.get(record["by"], record["by"]),
+               "cell": cell(record), "model_based": record.get("basis") == "model"}
         (rows if ranks["rank"] is not None else unranked).append(row)
     if len(rows) < 2:  # one unit alone is not a ranking
         unranked = [{**r, "reason": r.get("reason") or "alone"} for r in rows] + unranked
@@ -140,8 +155,7 @@ def reason_text(code: str) -> str:
     """Why an agency is not ranked, in the reader's language."""
     from flask_babel import gettext as _
 
-    return {"few": _("fewer than 10 answers"),
-            "single_counter": _("no confidence interval can be estimated (a single counter)"),
+    return {"few": _("too few answers"),
             "no_interval": _("no confidence interval can be estimated"),
             "alone": _("no other agency to compare with")}.get(code, code)
 
@@ -173,7 +187,8 @@ def report_view(report: Report, names: Labels) -> ReportView:
     trend = [(r["period"], cell(r)) for r in report.trend.to_dict("records")] \
         if report.trend is not None and not report.trend.empty else []
     rows, columns, grid = _heat(report, names)
-    ranked, unranked = _ranking(report, names)
+    ranked, unranked = _ranking(report.ranking, names.agencies)
+    counters, counters_left = _ranking(report.current.rankings.get("counter"), names.counters)
     return ReportView(report, names, cell(keyed.get(("ALL", "SIPAS"))),
                       _elements(report, names), measures, breakdowns, _change(report, names),
-                      ranked, unranked, trend, rows, columns, grid)
+                      ranked, unranked, counters, counters_left, trend, rows, columns, grid)

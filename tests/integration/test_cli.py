@@ -3,13 +3,15 @@ import io
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from survey import demo, queries
+from survey import demo
 from survey.extensions import db
 from survey.models import Agency, PopulationTotal, Response, User
+from survey.reports.compute import export_frame
 
 
 @pytest.fixture
@@ -57,34 +59,48 @@ def test_counters_json_lists_tokens_and_urls(runner, province):
     assert {"agency", "counter"} <= set(row)
 
 
-def test_export_weights_are_cell_totals_over_valid_responses(demo_app):
+def test_export_weights_are_cell_totals_over_counted_responses(demo_app):
     runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["sipas", "export", "--period", "2026-Q2"])
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(io.StringIO(result.output))
-    assert list(frame.columns[:7]) == ["response_id", "period", "agency", "counter",
-                                       "service_area", "channel", "weight"]
-    assert len(frame.columns) == 7 + 22
+    assert list(frame.columns[:9]) == ["response_id", "period", "agency", "counter",
+                                       "service_area", "channel", "weight", "stratum", "fpc"]
+    assert len(frame.columns) == 9 + 22
     assert (frame["period"] == "2026-Q2").all()
     with demo_app.app_context():
         totals = {(t.agency.code, t.service_area.code): t.dossiers for t in
                   db.session.scalars(sa.select(PopulationTotal).where(
                       PopulationTotal.period == "2026-Q2"))}
+        counted = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+            Response.survey_date >= date(2026, 4, 1), Response.survey_date < date(2026, 7, 1),
+            Response.status != "excluded", Response.questionnaire_code == "sipas"))
+    assert len(frame) == counted
+    whole = 0
     for (agency, area), cell in frame.groupby(["agency", "service_area"]):
-        expected = totals[(agency, area)] / len(cell)
-        assert cell["weight"].to_numpy() == pytest.approx(expected, rel=1e-12)
-        assert cell["weight"].sum() == pytest.approx(totals[(agency, area)], rel=1e-12)
+        if (cell["stratum"] != f"2026-Q2|{agency}|{area}").any():
+            continue  # a small cell merged with others of its agency
+        whole += 1
+        assert cell["weight"].to_numpy() == pytest.approx(totals[(agency, area)] / len(cell),
+                                                          rel=1e-12)
+        assert (cell["fpc"] == totals[(agency, area)]).all()
+    assert whole >= 10
+    for stratum, cell in frame.groupby("stratum"):
+        members = {(a, s) for a, s in zip(cell["agency"], cell["service_area"])}
+        population = sum(totals[m] for m in members)
+        assert cell["weight"].sum() == pytest.approx(population, rel=1e-12), stratum
 
 
 def test_export_without_totals_gives_weight_one(demo_app):
     frame = demo_app.test_cli_runner().invoke(args=["sipas", "export", "--period", "2026-Q4"])
-    weights = pd.read_csv(io.StringIO(frame.output))["weight"]
-    assert len(weights) > 0 and (weights == 1).all()
+    export = pd.read_csv(io.StringIO(frame.output))
+    assert len(export) > 0 and (export["weight"] == 1).all()
+    assert np.isinf(export["fpc"]).all()   # no finite-population correction without totals
 
 
 def test_export_year_adds_up_quarter_totals(demo_app):
     with demo_app.app_context():
-        year = queries.export_frame(db.session, period="2026")
+        year = export_frame(db.session, period="2026")
         quarters = db.session.scalar(sa.select(sa.func.sum(PopulationTotal.dossiers)).where(
             PopulationTotal.period.like("2026-Q%")))
         in_totals = year["weight"] != 1
@@ -93,11 +109,11 @@ def test_export_year_adds_up_quarter_totals(demo_app):
 
 def test_excluded_responses_are_left_out_of_the_export(demo_app):
     with demo_app.app_context():
-        before = len(queries.export_frame(db.session))
+        before = len(export_frame(db.session))
         response = db.session.scalars(sa.select(Response).limit(1)).first()
         response.status, response.status_reason = "excluded", "test"
         db.session.commit()
-        assert len(queries.export_frame(db.session)) == before - 1
+        assert len(export_frame(db.session)) == before - 1
 
 
 def test_export_refuses_a_bad_period(runner):

@@ -23,12 +23,13 @@ def _report_json(app, *args) -> list[dict]:
     return json.loads(result.output)
 
 
-def _sipas(records, section="overall") -> dict:
-    return next(r for r in records if r["section"] == section and r["measure"] == "SIPAS"
-                and r["by"] == "ALL")
+def _sipas(records, section: str | None = "overall") -> dict:
+    return next(r for r in records if r.get("section") == section and r["measure"] == "SIPAS"
+                and str(r["by"]) == "ALL")
 
 
-def _analysis_cli(app, tmp_path, period: str | None) -> dict:
+def _analysis_cli(app, tmp_path, period: str | None, design: list[str], by: str | None = None
+                  ) -> list[dict]:
     args = ["sipas", "export", "--out", str(tmp_path / "export.csv")]
     if period:
         args += ["--period", period]
@@ -36,19 +37,39 @@ def _analysis_cli(app, tmp_path, period: str | None) -> dict:
     assert result.exit_code == 0, result.output
     run = subprocess.run(
         [sys.executable, "-m", "analysis", "sipas", str(tmp_path / "export.csv"), "--weight",
-         "weight", "--strata", "agency", "--cluster", "counter", "--format", "json"],
+         "weight", *design, *(["--by", by] if by else []), "--format", "json"],
         cwd=ROOT, capture_output=True, text=True, check=True)
-    records = json.loads(run.stdout)
-    return next(r for r in records if r["measure"] == "SIPAS" and str(r["by"]) == "ALL")
+    return json.loads(run.stdout)
+
+
+DEFAULT = ["--strata", "stratum", "--fpc", "fpc"]
+COUNTERS = ["--strata", "agency", "--cluster", "counter"]
 
 
 @pytest.mark.parametrize("period", [PERIOD, "2026", None])
 def test_report_equals_python_m_analysis_on_the_export(demo_app, tmp_path, period):
-    expected = _analysis_cli(demo_app, tmp_path, period)
+    expected = _sipas(_analysis_cli(demo_app, tmp_path, period, DEFAULT), None)
     ours = _sipas(_report_json(demo_app, *(["--period", period] if period else [])))
     assert ours["estimate"] == pytest.approx(expected["estimate"], rel=1e-9)
     assert ours["se"] == pytest.approx(expected["se"], rel=1e-9)
     assert ours["n"] == expected["n"]
+
+
+@pytest.mark.parametrize("variance,design", [("design", DEFAULT), ("counters", COUNTERS)])
+def test_every_agency_of_the_report_equals_the_cli_on_the_export(demo_app, tmp_path, variance,
+                                                                  design):
+    expected = {(r["by"], r["level"], r["measure"]): r
+                for r in _analysis_cli(demo_app, tmp_path, PERIOD, design, by="agency")}
+    records = _report_json(demo_app, "--period", PERIOD, "--variance", variance)
+    rows = [r for r in records if r["section"] == "agency" and r["n"]]
+    assert len({r["by"] for r in rows}) >= 10
+    for row in rows:
+        other = expected[(row["by"], row["level"], row["measure"])]
+        for key in ("estimate", "se", "ci_low", "ci_high", "deff"):
+            if other[key] is None:
+                assert row[key] is None, (row, key)
+            else:
+                assert row[key] == pytest.approx(other[key], rel=1e-9), (row, key)
 
 
 def test_cli_json_and_csv_equal_the_page(demo_app, analyst, tmp_path):

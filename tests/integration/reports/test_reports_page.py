@@ -87,8 +87,9 @@ def test_method_note_names_totals_design_and_kish(demo_app, analyst):
     html = section(analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True), "method")
     assert "Kish" in html and "1 + CV²(w)" in html
     assert "tầng" in html.lower() and "quầy" in html.lower()
-    html = analyst.get(f"/reports/?period={PERIOD}&variance=calibrated").get_data(as_text=True)
-    assert "hậu phân tầng" in section(html, "method")
+    assert "mỗi người trả lời là một đơn vị" in html
+    html = analyst.get(f"/reports/?period={PERIOD}&variance=counters").get_data(as_text=True)
+    assert "các quầy là một mẫu" in section(html, "method")
 
 
 def test_service_area_is_a_domain_of_the_full_design(demo_app):
@@ -96,7 +97,9 @@ def test_service_area_is_a_domain_of_the_full_design(demo_app):
         report = build_report(db.session, ReportFilters(period=PERIOD, service_area="HOTICH"))
         whole = build_report(db.session, ReportFilters(period=PERIOD))
     info, full = report.current.weighting, whole.current.weighting
-    assert info["responses"] == full["responses"] and info["psus"] == full["psus"]
+    assert info["responses"] == full["responses"]
+    assert (info["design_df"], info["design_strata"]) == (full["design_df"], full["design_strata"])
+    assert info["counted"] < full["counted"]
     areas = whole.current.breakdowns["service_area"]
     row = areas[(areas["by"] == "HOTICH") & (areas["measure"] == "SIPAS")].iloc[0]
     assert report.sipas["estimate"] == row["estimate"]
@@ -109,21 +112,26 @@ def test_unknown_period_shows_an_error_not_a_crash(demo_app, analyst):
     assert 'role="alert"' in response.get_data(as_text=True)
 
 
-def test_calibrated_variance_keeps_estimates_and_changes_the_se(demo_app):
+def test_counters_as_a_sample_keeps_estimates_with_fewer_degrees_of_freedom(demo_app):
     with demo_app.app_context():
         design = build_report(db.session, ReportFilters(period=PERIOD), trend=False)
-        calibrated = build_report(db.session, ReportFilters(period=PERIOD, variance="calibrated"),
-                                  trend=False)
-    assert calibrated.sipas["estimate"] == pytest.approx(design.sipas["estimate"], rel=1e-9)
-    assert calibrated.sipas["se"] != pytest.approx(design.sipas["se"], rel=1e-6)
+        counters = build_report(db.session, ReportFilters(period=PERIOD, variance="counters"),
+                                trend=False)
+    assert counters.sipas["estimate"] == pytest.approx(design.sipas["estimate"], rel=1e-12)
+    assert counters.sipas["se"] != pytest.approx(design.sipas["se"], rel=1e-3)
+    psus = len(set(counters.current.breakdowns["counter"]["by"]) - {"__outside__"})
+    assert counters.current.weighting["design_df"] < design.current.weighting["design_df"]
+    assert counters.sipas["df"] < psus
+    assert design.sipas["df"] == design.current.weighting["df"]
 
 
 def test_kish_effect_is_one_plus_cv_squared_of_the_weights(demo_app):
-    from survey import queries
+    from survey.reports.compute import load_frame
 
     with demo_app.app_context():
-        report = build_report(db.session, ReportFilters(period=PERIOD), trend=False)
-        weights = queries.responses_frame(db.session, "sipas", PERIOD)["weight"]
+        filters = ReportFilters(period=PERIOD)
+        report = build_report(db.session, filters, trend=False)
+        weights = load_frame(db.session, filters, PERIOD)["weight"]
     cv2 = weights.var(ddof=0) / weights.mean() ** 2
     assert report.current.weighting["kish"] == pytest.approx(1 + cv2, rel=1e-9)
 

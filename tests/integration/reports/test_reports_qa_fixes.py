@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from reports_helpers import PERIOD, section
 
 from survey.extensions import db
-from survey.reports import charts, engine
+from analysis import breakdowns
+from survey.reports import charts
 from survey.reports.build import build_report
 from survey.reports.filters import ReportFilters
 from survey.reports.present import Cell
@@ -18,7 +19,8 @@ CURRENT = "2026-Q4"  # the demo's current quarter: no dossier totals yet
 
 
 def _table(rows):
-    return pd.DataFrame(rows, columns=["by", "estimate", "se", "ci_low", "ci_high", "n", "flag"])
+    table = pd.DataFrame(rows, columns=["by", "estimate", "se", "ci_low", "ci_high", "n", "flag"])
+    return table.assign(level="index", measure="SIPAS")
 
 
 def test_units_without_a_usable_interval_are_not_ranked():
@@ -30,14 +32,12 @@ def test_units_without_a_usable_interval_are_not_ranked():
         ("E", 47.6, 20.0, 2.3, 97.3, 40, "wide"),           # interval covers nearly everything
         ("F", 99.0, 1.0, 95.0, 100.0, 5, "suppressed"),     # fewer than 10 answers
         ("G", 75.0, 1e-12, 74.0, 76.0, 50, "ok"),           # SE below 1e-9 counts as 0
-        ("H", 60.0, 1.5, 57.0, 63.0, 50, "ok"),             # a single counter
     ])
-    ranked = engine.ranking(table, lonely=["H"]).set_index("by")
-    for unit in "CDFGH":
+    ranked = breakdowns.ranking(table, model="none").set_index("by")
+    for unit in "CDFG":
         assert math.isnan(ranked.loc[unit, "rank"]), unit
         assert ranked.loc[unit, "band"] == ""
     assert ranked.loc["F", "reason"] == "few"
-    assert ranked.loc["H", "reason"] == "single_counter"
     assert ranked.loc["C", "reason"] == ranked.loc["D", "reason"] == "no_interval"
     assert ranked["rank"].notna().sum() == 3
     # E's interval overlaps every other one: any rank from 1 to 3 is plausible
@@ -53,15 +53,10 @@ def test_page_ranks_only_agencies_with_an_interval(demo_app, analyst):
     ranked = ranking[ranking["rank"].notna()]
     assert len(ranked) >= 2
     assert (ranked["se"] > 1e-9).all() and np.isfinite(ranked["ci_low"]).all()
-    assert not ranked["flag"].isin(["suppressed", "no_df", "zero_se"]).any()
-    lonely = set(report.current.weighting["lonely_strata"])
-    assert not lonely & set(ranked["by"])
+    direct = ranked[ranked["basis"] == "direct"]
+    assert not direct["flag"].isin(["suppressed", "no_df", "zero_se"]).any()
+    assert (direct["n"] >= 30).all() and (ranked.loc[ranked["basis"] == "model", "n"] < 30).all()
     html = section(analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True), "ranking")
-    unranked = ranking[ranking["rank"].isna()]
-    if len(unranked):
-        assert "không xếp hạng" in html
-    if lonely & set(unranked["by"]):
-        assert "chỉ một quầy" in html
     bands = re.findall(r'class="num rank-band">(\d+)–(\d+)<', html)
     assert len(bands) == len(ranked)
     assert all(1 <= int(lo) <= int(hi) <= len(ranked) for lo, hi in bands)

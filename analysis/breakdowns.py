@@ -1,0 +1,201 @@
+"""Every table of a SIPAS report from one design: the whole, each breakdown, coverage, the
+flagged-responses sensitivity line, model-based estimates for small units and rankings.
+
+Breakdowns (service area, agency, counter, channel) and a report's own domain (a service area
+or channel filter) are *domains* of the full design: rows outside get the label ``OUTSIDE``
+and every stratum stays in the variance. Nothing here formats a number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import compare, reliability, sipas, small_area
+from .cells import coverage
+from .design import SurveyDesign
+
+OUTSIDE = "__outside__"
+INSIDE = "__inside__"
+WHOLE = "ALL"
+SHARE_LEVELS = ("criterion", "element", "index")
+
+
+@dataclass
+class ReportTables:
+    """The numbers of one report period (records as ``sipas.FIELDS`` plus extra columns)."""
+
+    overall: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sensitivity: dict = field(default_factory=dict)
+    rankings: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _domain_column(design: SurveyDesign, values: pd.Series, inside: np.ndarray | None) -> str:
+    """Add a domain column (unit inside the report's domain, OUTSIDE elsewhere); its name."""
+    name = f"_domain_{values.name}"
+    labels = values.astype(str).to_numpy(dtype=object)
+    if inside is not None:
+        labels = np.where(inside, labels, OUTSIDE)
+    design.frame[name] = labels
+    return name
+
+
+def _table(design: SurveyDesign, structure, by: str | None, ci: str, level: float
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ALL records and the per-domain records (OUTSIDE left out) of ``by``."""
+    frame = sipas.indices(design, structure, by=by, ci=ci, level=level).to_frame()
+    size = 2 * len(structure.criteria) + len(structure.elements) + 1
+    whole, domains = frame.iloc[:size], frame.iloc[size:]
+    return whole.reset_index(drop=True), \
+        domains[domains["by"] != OUTSIDE].reset_index(drop=True)
+
+
+def overall_table(design: SurveyDesign, structure, inside: np.ndarray | None = None,
+                  ci: str = "logit", level: float = 0.95) -> pd.DataFrame:
+    """Records of the report's whole domain (all rows, or the ``inside`` domain as "ALL")."""
+    structure = sipas.load_structure(structure)
+    if inside is None:
+        return _table(design, structure, None, ci, level)[0]
+    column = _domain_column(design, pd.Series(INSIDE, index=design.frame.index, name="inside"),
+                            inside)
+    domains = _table(design, structure, column, ci, level)[1]
+    return domains.assign(by=WHOLE)
+
+
+def with_coverage(table: pd.DataFrame, frame: pd.DataFrame, by: str | None,
+                  inside: np.ndarray | None, low: float) -> pd.DataFrame:
+    """Add ``dossiers``, ``coverage`` (responses per 100 dossiers) and ``low_coverage``."""
+    rows = frame if inside is None else frame[inside]
+    cover = coverage(rows, by).set_index("by") if len(rows) else pd.DataFrame(
+        columns=["dossiers", "coverage"])
+    keys = table["by"].astype(str)
+    if by is None:
+        keys = pd.Series(WHOLE, index=table.index)
+    table = table.copy()
+    table["dossiers"] = cover["dossiers"].reindex(keys).to_numpy(dtype=float)
+    table["coverage"] = cover["coverage"].reindex(keys).to_numpy(dtype=float)
+    table["low_coverage"] = table["coverage"] < low
+    return table
+
+
+def cell_notes(frame: pd.DataFrame, by: str | None, inside: np.ndarray | None) -> pd.Series:
+    """Per unit: the weighting-cell problems among its responses ("no_total", "over_covered")."""
+    rows = frame if inside is None else frame[inside]
+    key = rows[by].astype(str) if by else pd.Series(WHOLE, index=rows.index)
+    notes = {}
+    for unit, flags in rows.groupby(key)["cell_flag"]:
+        found = sorted(set(flags) - {"ok"})
+        notes[unit] = ",".join(found)
+    return pd.Series(notes, dtype=object)
+
+
+def add_model_estimates(table: pd.DataFrame, parents: dict[str, str] | None,
+                        parent_table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Model-based SIPAS index of each unit, shrunk toward its parent (``small_area.shrink``).
+
+    ``parents`` maps a unit to its parent's ``by`` in ``parent_table`` (None: every unit's
+    parent is the whole, "ALL"). Columns ``model_estimate``, ``model_ci_low``,
+    ``model_ci_high``, ``model_method`` (percent), on the index rows only.
+    """
+    table = table.copy()
+    for name in ("model_estimate", "model_ci_low", "model_ci_high"):
+        table[name] = np.nan
+    table["model_method"] = ""
+    rows = table.index[table["level"] == "index"]
+    parent_index = parent_table[parent_table["level"] == "index"].set_index("by")
+    if len(rows) == 0 or parent_index.empty:
+        return table
+    units = table.loc[rows, "by"].astype(str)
+    parent_of = units.map(lambda u: (parents or {}).get(u, WHOLE))
+    parent = parent_index.reindex(parent_of)
+    usable = parent["estimate"].notna().to_numpy()
+    if not usable.any():
+        return table
+    rows, parent = rows[usable], parent[usable]
+    fitted = small_area.shrink(table.loc[rows, "estimate"].to_numpy(float) / 100,
+                               table.loc[rows, "se"].to_numpy(float) / 100,
+                               table.loc[rows, "n"].to_numpy(float),
+                               parent["estimate"].to_numpy(float) / 100,
+                               parent["se"].to_numpy(float) / 100, level=level)
+    table.loc[rows, "model_estimate"] = 100 * fitted["estimate"].to_numpy()
+    table.loc[rows, "model_ci_low"] = 100 * fitted["ci_low"].to_numpy()
+    table.loc[rows, "model_ci_high"] = 100 * fitted["ci_high"].to_numpy()
+    table.loc[rows, "model_method"] = fitted["method"].to_numpy()
+    return table
+
+
+def ranking(table: pd.DataFrame, model: str = "small") -> pd.DataFrame:
+    """Units of an index table ranked by SIPAS with rank bands (``compare.rank_by_intervals``).
+
+    ``model``: "small" ranks units with fewer than ``reliability.MIN_N_RELIABLE`` answers on
+    their model-based estimate and the others on the direct one; "all" uses the model-based
+    estimate for every unit; "none" only direct estimates. Units that cannot be ranked keep
+    ``rank`` NaN and a ``reason`` (``reliability.rank_reason``).
+    """
+    index = table[table["level"] == "index"].reset_index(drop=True)
+    if index.empty:
+        return pd.DataFrame()
+    has_model = index.get("model_estimate", pd.Series(np.nan, index=index.index)).notna()
+    if model == "all":
+        use_model = has_model
+    elif model == "small":
+        use_model = has_model & (index["n"] < reliability.MIN_N_RELIABLE)
+    else:
+        use_model = pd.Series(False, index=index.index)
+    pick = {k: np.where(use_model, index.get(f"model_{k}", np.nan), index[k]).astype(float)
+            for k in ("estimate", "ci_low", "ci_high")}
+    reasons = [reliability.rank_reason(n, se, lo, hi, flag, model=m) for n, se, lo, hi, flag, m
+               in zip(index["n"], index["se"], pick["ci_low"], pick["ci_high"], index["flag"],
+                      use_model)]
+    ranked = compare.rank_by_intervals(range(len(index)), pick["estimate"], pick["ci_low"],
+                                       pick["ci_high"], index["se"].to_numpy(float),
+                                       usable=[r is None for r in reasons]
+                                       ).to_frame().set_index("unit")
+    out = pd.DataFrame({"by": index["by"].astype(str), "n": index["n"], "flag": index["flag"],
+                        "se": index["se"], **pick, "basis": np.where(use_model, "model",
+                                                                     "direct"),
+                        "reason": [r or "" for r in reasons]})
+    out = out.join(ranked[["rank", "rank_low", "rank_high", "band"]])
+    return out.sort_values(["rank", "estimate"], ascending=[True, False], na_position="last",
+                           kind="stable").reset_index(drop=True)
+
+
+def breakdown_table(design: SurveyDesign, structure, column: str,
+                    inside: np.ndarray | None = None, ci: str = "logit",
+                    level: float = 0.95) -> pd.DataFrame:
+    """Records per unit of ``column`` inside the report's domain (a domain of the design)."""
+    structure = sipas.load_structure(structure)
+    by = _domain_column(design, design.frame[column].rename(column), inside)
+    return _table(design, structure, by, ci, level)[1]
+
+
+def sensitivity(design: SurveyDesign, structure, column: str, value,
+                inside: np.ndarray | None = None, ci: str = "logit",
+                level: float = 0.95) -> dict:
+    """The SIPAS index record of the rows where ``column == value`` (e.g. status "valid":
+    the index without the flagged responses), a domain of the same design; {} if empty."""
+    structure = sipas.load_structure(structure)
+    keep = (design.frame[column] == value).to_numpy()
+    mask = keep if inside is None else keep & inside
+    if not mask.any():
+        return {}
+    by = _domain_column(design, pd.Series(INSIDE, index=design.frame.index,
+                                          name="sensitivity"), mask)
+    rows = _table(design, structure, by, ci, level)[1]
+    index = rows[rows["level"] == "index"]
+    return index.iloc[0].to_dict() if len(index) else {}
+
+
+def period_change(design: SurveyDesign, structure, column: str, current, previous,
+                  inside: np.ndarray | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Every measure in period ``current`` minus ``previous``: the periods are domains of one
+    design (``compare.sipas_difference``); empty when either period has no row."""
+    structure = sipas.load_structure(structure)
+    by = _domain_column(design, design.frame[column].rename(column), inside)
+    present = set(design.frame[by])
+    if str(current) not in present or str(previous) not in present:
+        return pd.DataFrame()
+    return compare.sipas_difference(design, structure, by, str(current), str(previous),
+                                    level=level)

@@ -1,0 +1,185 @@
+"""The design of counter data: weighting cells, weights N/n, stratum = cell, fpc = N.
+
+Every counter is observed; what is sampled is which citizens answer among those a cell served
+(ESTIMATION.md, "The design of counter data"). A weighting cell is (quarter, agency, service
+area) with N = dossiers handled and n = responses counted. Then
+
+- weight w = N/n, stratum = the cell, each respondent its own unit, fpc = N
+  (R: ``svydesign(ids = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight)``);
+- cells with fewer than ``min_responses`` responses are merged with the agency's other small
+  cells of that quarter; if the merged cell is still too small, with the agency's whole quarter
+  (N and n summed; a member without a total brings its n as N);
+- a cell without a total has weight 1 and no fpc; a cell with more responses than dossiers keeps
+  w = N/n but has no fpc (fpc = ∞, sampling fraction 0) and is flagged ``over_covered``;
+- no totals at all: every weight 1, the same strata, no fpc (``weighted`` is False).
+
+``counters_as_sample`` is the analyst's explicit alternative: strata = agency, PSU = counter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .design import DesignError, SurveyDesign
+
+CELL = ("quarter", "agency", "service_area")
+MIN_RESPONSES = 2
+SMALL, WHOLE = "*small", "*"
+UNIT_WEIGHT = "unit_weight"
+CELL_FLAGS = ("ok", "merged_small", "merged_agency", "over_covered", "no_total")
+
+
+@dataclass
+class CellPlan:
+    """The cells of a counter-data design and the respondent columns they give.
+
+    ``frame``: the responses with ``weight``, ``stratum``, ``fpc``, ``has_total`` (the
+    stratum's weight comes from dossier totals), ``cell_flag`` (the stratum's flag) and
+    ``unit_weight`` (1) added;
+    ``cells``: one row per original cell (keys, ``responses``, ``dossiers``, ``stratum``,
+    ``flag``); ``strata``: one row per stratum (``responses``, ``dossiers``, ``weight``,
+    ``fpc``, ``has_total``, ``flag``).
+    """
+
+    frame: pd.DataFrame
+    cells: pd.DataFrame
+    strata: pd.DataFrame
+    weighted: bool
+    min_responses: int
+
+    def design(self, weighted: bool = True, lonely_psu: str = "adjust") -> SurveyDesign:
+        """The default design; ``weighted`` False gives every response weight 1 (same strata)."""
+        return SurveyDesign(self.frame, weights="weight" if weighted else UNIT_WEIGHT,
+                            strata="stratum", fpc="fpc", lonely_psu=lonely_psu)
+
+    def counters_as_sample(self, weighted: bool = True, lonely_psu: str = "adjust"
+                           ) -> SurveyDesign:
+        """Strata = agency, PSU = counter, the same weights: counters as a sample of clusters."""
+        return SurveyDesign(self.frame, weights="weight" if weighted else UNIT_WEIGHT,
+                            strata="agency", clusters="counter", lonely_psu=lonely_psu)
+
+    def summary(self) -> dict:
+        """Counts an analyst needs: cells, strata, merges, cells without total or over-covered."""
+        cells, strata = self.cells, self.strata
+        return {
+            "responses": len(self.frame),
+            "cells": len(cells),
+            "strata": len(strata),
+            "merged_cells": int(cells["flag"].isin(["merged_small", "merged_agency"]).sum()),
+            "merged_into_agency": int((cells["flag"] == "merged_agency").sum()),
+            "cells_with_total": int(cells["has_total"].sum()),
+            "cells_without_total": int((~cells["has_total"]).sum()),
+            "responses_without_total": int((~self.frame["has_total"]).sum()),
+            "over_covered": sorted(cells.loc[cells["flag"] == "over_covered", "label"]),
+            "lonely_strata": sorted(strata.index[strata["responses"] < 2]),
+            "dossiers": float(cells.loc[cells["has_total"], "dossiers"].sum()),
+            "weighted": self.weighted,
+            "df": int(len(self.frame) - len(strata)),
+        }
+
+
+def _label(keys: tuple) -> str:
+    return "|".join(str(k) for k in keys)
+
+
+def _cell_table(frame: pd.DataFrame, totals: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
+    counts = frame.groupby(cell, sort=True).size().rename("responses").reset_index()
+    if totals is None or totals.empty:
+        counts["dossiers"] = np.nan
+    else:
+        known = totals[cell + ["dossiers"]].copy()
+        known["dossiers"] = pd.to_numeric(known["dossiers"], errors="coerce")
+        known = known.groupby(cell, as_index=False)["dossiers"].sum(min_count=1)
+        counts = counts.merge(known, on=cell, how="left")
+    counts.loc[~(counts["dossiers"] > 0), "dossiers"] = np.nan
+    counts["has_total"] = counts["dossiers"].notna()
+    counts["label"] = [_label(k) for k in counts[cell].itertuples(index=False)]
+    return counts
+
+
+def _merge_small(cells: pd.DataFrame, group: list[str], minimum: int) -> pd.DataFrame:
+    """Stratum label and flag per cell after merging the small cells of each group."""
+    cells = cells.copy()
+    cells["stratum"], cells["flag"] = cells["label"], "ok"
+    for keys, members in cells.groupby(group, sort=False):
+        small = members.index[members["responses"] < minimum]
+        if len(small) == 0:
+            continue
+        prefix = _label(keys if isinstance(keys, tuple) else (keys,))
+        if cells.loc[small, "responses"].sum() >= minimum:
+            cells.loc[small, ["stratum", "flag"]] = [f"{prefix}|{SMALL}", "merged_small"]
+        else:
+            cells.loc[members.index, "stratum"] = f"{prefix}|{WHOLE}"
+            cells.loc[members.index, "flag"] = "merged_agency"
+    return cells
+
+
+def _strata(cells: pd.DataFrame) -> pd.DataFrame:
+    """N, n, weight and fpc per stratum (members without a total bring their n as N)."""
+    population = cells["dossiers"].where(cells["has_total"], cells["responses"])
+    grouped = cells.assign(population=population).groupby("stratum")
+    strata = pd.DataFrame({"responses": grouped["responses"].sum(),
+                           "dossiers": grouped["population"].sum(),
+                           "has_total": grouped["has_total"].all()})
+    strata["weight"] = np.where(strata["has_total"], strata["dossiers"] / strata["responses"],
+                                1.0)
+    over = strata["has_total"] & (strata["responses"] > strata["dossiers"])
+    strata["fpc"] = np.where(strata["has_total"] & ~over, strata["dossiers"], np.inf)
+    strata["flag"] = np.where(~strata["has_total"], "no_total",
+                              np.where(over, "over_covered", "ok"))
+    return strata
+
+
+def counter_design(frame: pd.DataFrame, totals: pd.DataFrame | None,
+                   cell: tuple[str, ...] = CELL,
+                   min_responses: int = MIN_RESPONSES) -> CellPlan:
+    """The cells, weights, strata and fpc of counter data (see the module docstring).
+
+    ``frame``: one row per counted response with the ``cell`` columns; ``totals``: the cell
+    columns and ``dossiers`` (absent cells have no total). The last cell column is merged
+    over (small cells of one (quarter, agency) are pooled).
+    """
+    cell = list(cell)
+    for name in cell:
+        if name not in frame.columns:
+            raise DesignError(f"missing column {name!r} (weighting cell)", column=name)
+    if frame.empty:
+        raise DesignError("no data: no responses in the period")
+    if min_responses < 1:
+        raise DesignError(f"min_responses must be at least 1, not {min_responses}")
+    cells = _merge_small(_cell_table(frame, totals, cell), cell[:-1], min_responses)
+    strata = _strata(cells)
+    weighted = bool(cells["has_total"].any())
+    if not weighted:
+        strata["weight"], strata["fpc"] = 1.0, np.inf
+    over = strata.index[strata["flag"] == "over_covered"]
+    cells.loc[cells["stratum"].isin(over) & (cells["flag"] == "ok"), "flag"] = "over_covered"
+    cells.loc[~cells["has_total"] & (cells["flag"] == "ok"), "flag"] = "no_total"
+    stratum = frame[cell].merge(cells[cell + ["stratum"]], on=cell, how="left")["stratum"]
+    out = frame.copy()
+    out["stratum"] = stratum.to_numpy()
+    out["weight"] = strata["weight"].reindex(out["stratum"]).to_numpy()
+    out["fpc"] = strata["fpc"].reindex(out["stratum"]).to_numpy()
+    out[UNIT_WEIGHT] = 1.0
+    out["has_total"] = strata["has_total"].reindex(out["stratum"]).to_numpy(dtype=bool)
+    out["cell_flag"] = strata["flag"].reindex(out["stratum"]).to_numpy()
+    return CellPlan(out, cells, strata, weighted, min_responses)
+
+
+def coverage(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """Responses per 100 dossiers of each unit of ``by`` (one row "ALL" when ``by`` is None).
+
+    A unit's dossiers are Σ w over its responses in cells with a total (exact for agencies
+    and service areas, an estimate for a counter or channel); NaN when none has a total.
+    """
+    key = frame[by].astype(str) if by else pd.Series("ALL", index=frame.index)
+    known = frame["has_total"].to_numpy(dtype=bool)
+    grouped = pd.DataFrame({"by": key, "n": known.astype(float),
+                            "dossiers": np.where(known, frame["weight"], 0.0)}).groupby("by")
+    table = grouped.sum()
+    table["coverage"] = np.where(table["dossiers"] > 0,
+                                 100.0 * table["n"] / table["dossiers"].where(
+                                     table["dossiers"] > 0), np.nan)
+    return table[["dossiers", "coverage"]].reset_index()

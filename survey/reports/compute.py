@@ -1,0 +1,294 @@
+"""The report's numbers: rows and totals from the database, the design and every table from
+``analysis``. The page, ``flask sipas report`` and every export call ``build_report``.
+
+frame + totals → ``analysis.cells.counter_design`` (cells quarter × agency × service area,
+w = N/n, stratum = cell, fpc = N) → ``analysis.breakdowns`` (every table, coverage, flagged
+sensitivity, model-based small units, rankings, change between periods in one design).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from analysis import breakdowns, cells, sipas, weighting
+
+from .. import periods, queries
+from ..models import Agency, Counter, Questionnaire
+from . import cache
+from .filters import ReportFilters, agency_ids, trend_quarters
+
+BREAKDOWNS = ("service_area", "agency", "counter", "channel")
+CI_METHOD, LEVEL = "logit", 0.95
+WHOLE = breakdowns.WHOLE
+EXPORT_DESIGN = ["weight", "stratum", "fpc"]
+
+
+@dataclass
+class PeriodTables:
+    """The tables of one period: ``overall`` (by ALL), one per breakdown, rankings, notes."""
+
+    overall: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame] = field(default_factory=dict)
+    weighting: dict = field(default_factory=dict)
+    sensitivity: dict = field(default_factory=dict)
+    rankings: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def sipas(self) -> dict | None:
+        """The SIPAS index record of the whole domain."""
+        rows = self.overall[self.overall["level"] == "index"] if len(self.overall) else []
+        return rows.iloc[0].to_dict() if len(rows) else None
+
+
+@dataclass
+class Report:
+    """Everything a report shows, in numbers (presentation lives elsewhere)."""
+
+    filters: ReportFilters
+    current: PeriodTables
+    previous_period: str | None
+    change: pd.DataFrame
+    ranking: pd.DataFrame
+    trend: pd.DataFrame | None = None
+    previous_weighting: dict = field(default_factory=dict)
+
+    @property
+    def sipas(self) -> dict | None:
+        """The headline SIPAS index record."""
+        return self.current.sipas
+
+
+def _setting(name: str, default):
+    try:
+        return current_app.config.get(name, default)
+    except RuntimeError:  # outside an application context
+        return default
+
+
+def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
+                agencies: list[int] | None, with_ids: bool = False) -> cells.CellPlan | None:
+    """The counted responses of the periods ``chosen`` with their cells, weights, strata, fpc."""
+    frames, totals = [], []
+    for period in chosen:
+        frame = queries.responses_frame(session, questionnaire, period, agencies,
+                                        with_ids=with_ids)
+        if len(frame):
+            frames.append(frame)
+            totals.append(queries.cell_totals(session, period, frame["quarter"].unique()))
+    if not frames:
+        return None
+    return cells.counter_design(pd.concat(frames, ignore_index=True),
+                                pd.concat(totals, ignore_index=True),
+                                min_responses=int(_setting("REPORT_MIN_CELL_RESPONSES",
+                                                           cells.MIN_RESPONSES)))
+
+
+def export_frame(session: Session, questionnaire: str = "sipas",
+                 period: str | None = None) -> pd.DataFrame:
+    """The export read by ``python -m analysis sipas --weight weight --strata stratum --fpc fpc``:
+    keys, the design columns of the report and one column per criterion."""
+    plan = design_plan(session, questionnaire, [period], None, with_ids=True)
+    definition = queries.latest_questionnaire(session, questionnaire).definition
+    codes = sipas.Structure.from_definition(definition).criteria
+    columns = queries.FRAME_KEYS + EXPORT_DESIGN + codes
+    if plan is None:
+        return pd.DataFrame(columns=columns)
+    return plan.frame[columns]
+
+
+def load_frame(session: Session, filters: ReportFilters, period: str | None,
+               with_ids: bool = False) -> pd.DataFrame:
+    """The counted responses of ``period`` in the agency subtree, with the report's weights."""
+    plan = design_plan(session, filters.questionnaire, [period], agency_ids(session, filters),
+                       with_ids=with_ids)
+    if plan is not None:
+        return plan.frame
+    columns = queries.FRAME_KEYS + EXPORT_DESIGN + ["survey_date", "status"]
+    return pd.DataFrame(columns=columns)
+
+
+def domain_mask(frame: pd.DataFrame, filters: ReportFilters) -> np.ndarray:
+    """Rows of ``frame`` inside the report's domain (all rows when it has none)."""
+    inside = _inside(frame, filters)
+    return np.ones(len(frame), dtype=bool) if inside is None else inside
+
+
+def _design(plan: cells.CellPlan, filters: ReportFilters):
+    if filters.variance == "counters":
+        return plan.counters_as_sample(filters.weighted)
+    return plan.design(filters.weighted)
+
+
+def _inside(frame: pd.DataFrame, filters: ReportFilters) -> np.ndarray | None:
+    """Rows inside the report's domain (service area and channel), None for all rows."""
+    if not filters.has_domain:
+        return None
+    mask = np.ones(len(frame), dtype=bool)
+    if filters.service_area:
+        mask &= (frame["service_area"] == filters.service_area).to_numpy()
+    if filters.channel != "all":
+        mask &= (frame["channel"] == filters.channel).to_numpy()
+    return mask
+
+
+def _structure(session: Session, code: str) -> sipas.Structure:
+    return sipas.Structure.from_definition(queries.latest_questionnaire(session, code).definition)
+
+
+def _units(session: Session, agencies: list[int] | None) -> dict[str, list[str]]:
+    """Agencies with counters and active counters in scope: units to list even without data."""
+    query = sa.select(Agency.code, Counter.code).join(Counter, Counter.agency_id == Agency.id)
+    query = query.where(Counter.active.is_(True))
+    if agencies is not None:
+        query = query.where(Agency.id.in_(agencies))
+    rows = session.execute(query).all()
+    return {"agency": sorted({a for a, _ in rows}), "counter": sorted({c for _, c in rows})}
+
+
+def _with_empty_units(table: pd.DataFrame, units: list[str]) -> pd.DataFrame:
+    """Index rows with n = 0 for units in scope that have no response (never dropped)."""
+    missing = sorted(set(units) - set(table["by"].astype(str)))
+    if not missing:
+        return table
+    empty = pd.DataFrame({"by": missing, "level": "index", "measure": "SIPAS", "n": 0,
+                          "flag": "suppressed", "cell_notes": "no_responses"})
+    return pd.concat([table, empty], ignore_index=True)
+
+
+def _unit_table(design, structure, plan, column, inside, low) -> pd.DataFrame:
+    table = breakdowns.breakdown_table(design, structure, column, inside, CI_METHOD, LEVEL)
+    table = breakdowns.with_coverage(table, plan.frame, column, inside, low)
+    notes = breakdowns.cell_notes(plan.frame, column, inside)
+    table["cell_notes"] = notes.reindex(table["by"].astype(str)).fillna("").to_numpy()
+    return table
+
+
+def _weighting(plan: cells.CellPlan, filters: ReportFilters, period: str | None,
+               inside: np.ndarray | None, design) -> dict:
+    frame = plan.frame if inside is None else plan.frame[inside]
+    summary = plan.summary()
+    versions = sorted(int(v) for v in frame["questionnaire_id"].unique())
+    return {**summary, "period": period, "variance": filters.variance,
+            "kish": float(weighting.kish_deff(frame["weight"].to_numpy())) if len(frame)
+            else float("nan"),
+            "flagged": int((frame["status"] == "flagged").sum()),
+            "counted": int(len(frame)), "questionnaire_ids": versions,
+            "design_df": int(design.df), "design_strata": int(design.layout.n_strata),
+            "min_cell_responses": plan.min_responses}
+
+
+def compute_period(session: Session, filters: ReportFilters, period: str | None,
+                   full: bool = True) -> PeriodTables:
+    """Tables of one period for the filters' domain (only the overall table unless ``full``)."""
+    scope = agency_ids(session, filters)
+    plan = design_plan(session, filters.questionnaire, [period], scope)
+    if plan is None:
+        return PeriodTables(pd.DataFrame(columns=sipas.FIELDS),
+                            {b: pd.DataFrame(columns=sipas.FIELDS) for b in BREAKDOWNS}
+                            if full else {}, {"responses": 0, "period": period})
+    structure = _structure(session, filters.questionnaire)
+    design = _design(plan, filters)
+    inside = _inside(plan.frame, filters)
+    low = float(_setting("REPORT_LOW_COVERAGE", 5.0))
+    overall = breakdowns.overall_table(design, structure, inside, CI_METHOD, LEVEL)
+    overall = breakdowns.with_coverage(overall, plan.frame, None, inside, low)
+    info = _weighting(plan, filters, period, inside, design)
+    info["questionnaire_versions"] = questionnaire_versions(session, info["questionnaire_ids"])
+    if not full:
+        return PeriodTables(overall, {}, info)
+    tables = {b: _unit_table(design, structure, plan, b, inside, low) for b in BREAKDOWNS}
+    units = _units(session, scope)
+    tables["agency"] = breakdowns.add_model_estimates(tables["agency"], None, overall, LEVEL)
+    parents = dict(zip(plan.frame["counter"].astype(str), plan.frame["agency"].astype(str)))
+    tables["counter"] = breakdowns.add_model_estimates(tables["counter"], parents,
+                                                       tables["agency"], LEVEL)
+    for name in ("agency", "counter"):
+        tables[name] = _with_empty_units(tables[name], units[name])
+    rankings = {"agency": breakdowns.ranking(tables["agency"], model="small"),
+                "counter": breakdowns.ranking(tables["counter"], model="all")}
+    sensitivity = breakdowns.sensitivity(design, structure, "status", "valid", inside,
+                                         CI_METHOD, LEVEL)
+    return PeriodTables(overall, tables, info, sensitivity, rankings)
+
+
+def change_table(session: Session, filters: ReportFilters, previous: str) -> pd.DataFrame:
+    """SIPAS and element indices now and in ``previous``: the two periods are domains of one
+    design (``analysis.breakdowns.period_change``)."""
+    plan = design_plan(session, filters.questionnaire, [filters.period, previous],
+                       agency_ids(session, filters))
+    if plan is None:
+        return pd.DataFrame()
+    structure = _structure(session, filters.questionnaire)
+    design = _design(plan, filters)
+    inside = _inside(plan.frame, filters)
+    change = breakdowns.period_change(design, structure, "period", filters.period, previous,
+                                      inside, LEVEL)
+    if change.empty:
+        return change
+    counts = {}
+    for label in (filters.period, previous):
+        keep = (plan.frame["period"] == label).to_numpy()
+        table = breakdowns.overall_table(design, structure, keep if inside is None
+                                         else keep & inside, CI_METHOD, LEVEL)
+        counts[label] = table.set_index(["level", "measure"])
+    change = change[change["level"].isin(["index", "element"])].reset_index(drop=True)
+    now, before = counts[filters.period], counts[previous]
+    key = list(zip(change["level"], change["measure"]))
+    return pd.DataFrame({
+        "level": change["level"], "measure": change["measure"],
+        "current": change["estimate_a"], "previous": change["estimate_b"],
+        "difference": change["difference"], "se": change["se"], "ci_low": change["ci_low"],
+        "ci_high": change["ci_high"], "p_value": change["p_value"],
+        "n": now.loc[key, "n"].to_numpy(), "n_previous": before.loc[key, "n"].to_numpy(),
+        "flag": now.loc[key, "flag"].to_numpy(),
+        "flag_previous": before.loc[key, "flag"].to_numpy()})
+
+
+def _cached(session: Session, filters: ReportFilters, what: str, compute, *key) -> object:
+    version = cache.data_version(session)
+    scope = tuple(agency_ids(session, filters) or ())
+    return cache.cached((what, filters.key(), scope, key, version), compute)
+
+
+def trend_table(session: Session, filters: ReportFilters) -> pd.DataFrame:
+    """The SIPAS index in each of the last six quarters, with its interval."""
+    rows = []
+    for quarter in trend_quarters(filters.period):
+        tables = _cached(session, filters, "overall",
+                         lambda q=quarter: compute_period(session, filters, q, full=False),
+                         quarter)
+        record = tables.sipas or {"estimate": None, "ci_low": None, "ci_high": None, "n": 0,
+                                  "flag": "suppressed", "se": None}
+        rows.append({"period": quarter, **{k: record.get(k) for k in
+                                           ("estimate", "se", "ci_low", "ci_high", "n", "flag")}})
+    return pd.DataFrame(rows)
+
+
+def build_report(session: Session, filters: ReportFilters, trend: bool = True) -> Report:
+    """Compute every table of the report for ``filters`` (the trend only when asked)."""
+    current = _cached(session, filters, "period",
+                      lambda: compute_period(session, filters, filters.period))
+    previous = periods.parse(filters.period).previous().label if filters.period else None
+    change, previous_weighting = pd.DataFrame(), {}
+    if previous:
+        change = _cached(session, filters, "change",
+                         lambda: change_table(session, filters, previous))
+        previous_weighting = _cached(
+            session, filters, "overall",
+            lambda: compute_period(session, filters, previous, full=False), previous).weighting
+    return Report(filters, current, previous, change,
+                  current.rankings.get("agency", pd.DataFrame()),
+                  trend_table(session, filters) if trend else None, previous_weighting)
+
+
+def questionnaire_versions(session: Session, ids: list[int]) -> list[int]:
+    """Version numbers of the questionnaire rows ``ids`` (a period may mix versions)."""
+    if not ids:
+        return []
+    return sorted(session.scalars(sa.select(Questionnaire.version)
+                                  .where(Questionnaire.id.in_(ids))).all())
