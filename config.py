@@ -59,7 +59,7 @@ class Config:
     QUALITY_BURST_SECONDS = 60
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     REPORT_MIN_CELL_RESPONSES = 2      # smaller weighting cells are merged (ESTIMATION.md)
-    REPORT_LOW_COVERAGE = 5.0          # responses per 100 dossiers below this are marked
+    REPORT_LOW_COVERAGE = 2.0          # responses per 100 dossiers below this are marked
 
     _OVERRIDABLE = (
         "SECRET_KEY", "PUBLIC_BASE_URL", "DOSSIER_HASH_KEY", "KIOSK_IDLE_SECONDS",

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy.exc import OperationalError
 
-from . import catalog, demo, periods, queries
+from . import catalog, demo, periods
 from .extensions import db
 from .models import Counter
 

@@ -6,7 +6,7 @@ equipment, feedback handling) score lower, feedback items are often left unanswe
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -15,8 +15,17 @@ from sqlalchemy.orm import Session
 from . import periods
 from . import questionnaires as qdefs
 from .catalog import create_user, new_token
-from .models import (Agency, Answer, Counter, PopulationTotal, Procedure, Questionnaire,
-                     Response, ServiceArea, counter_service_areas)
+from .models import (
+    Agency,
+    Answer,
+    Counter,
+    PopulationTotal,
+    Procedure,
+    Questionnaire,
+    Response,
+    ResponseFlag,
+    ServiceArea,
+)
 
 SERVICE_AREAS = [
     ("DATDAI", "Đất đai", "Land"),
@@ -142,6 +151,13 @@ def _answer_matrix(rng, items: list[str], codes: list[str], base: np.ndarray) ->
     return values
 
 
+def _straightlining(values: np.ndarray) -> list[str | None]:
+    """The quality rule's straight-lining reason (or None) for each row of criterion answers."""
+    from .quality import straightlining
+
+    return [straightlining([int(v) for v in row if v]) for row in values]
+
+
 def _responses(session, rng, questionnaire, counters, total, today):
     """Insert ``total`` synthetic responses (vectorised: the demo also feeds benchmarks)."""
     definition = questionnaire.definition
@@ -164,13 +180,17 @@ def _responses(session, rng, questionnaire, counters, total, today):
     base = (4.3 + np.array([agency_effect[a] for a in agency_ids[picks]])
             + counter_effect[picks] + 0.15 * offsets / max(days, 1) + rng.normal(0, 0.6, total))
     values = _answer_matrix(rng, items, codes, base)
+    scored = np.isin(items, codes)
+    delighted = (rng.random(total) < 0.12) & (base > 4.2)   # "rất hài lòng" to everything
+    values[np.ix_(delighted, scored)] = np.where(values[np.ix_(delighted, scored)] > 0, 5, 0)
+    flags = _straightlining(values[:, scored])
     uuids = rng.integers(0, 2**63, (total, 2))
     channels = np.where(rng.random(total) < 0.75, "kiosk", "qr")
     genders = rng.choice(np.array(["male", "female", ""]), total, p=[0.45, 0.45, 0.10])
     ages = rng.choice(np.array(["under25", "25-39", "40-59", "60plus", ""]), total)
-    start = datetime.combine(first_day, time(0, 30), timezone.utc)  # 07:30 in Việt Nam
-    latest = (datetime.now(timezone.utc) if today >= date.today()
-              else datetime.combine(today, time(23, 59), timezone.utc))
+    start = datetime.combine(first_day, time(0, 30), UTC)  # 07:30 in Việt Nam
+    latest = (datetime.now(UTC) if today >= date.today()
+              else datetime.combine(today, time(23, 59), UTC))
     chars = np.where(values == 0, ord("-"), values + ord("0")).astype(np.uint8)
     item_values = [bytes(row).decode("ascii") for row in chars]
     rows = []
@@ -183,7 +203,9 @@ def _responses(session, rng, questionnaire, counters, total, today):
             service_area_id=area_ids[r], channel=str(channels[r]), received_at=received,
             survey_date=first_day + timedelta(days=int(offsets[r])),
             started_at=received - timedelta(seconds=int(durations[r])), submitted_at=received,
-            duration_seconds=float(durations[r]), status="valid", locale="vi",
+            duration_seconds=float(durations[r]), locale="vi",
+            status="flagged" if flags[r] else "valid",
+            status_reason="straightlining" if flags[r] else None,
             item_values=item_values[r],
             gender=str(genders[r]) or None, age_band=str(ages[r]) or None))
     first_id = (session.scalar(sa.select(sa.func.max(Response.id))) or 0) + 1
@@ -192,6 +214,10 @@ def _responses(session, rng, questionnaire, counters, total, today):
         row["id"] = int(rid)
     session.execute(sa.insert(Response.__table__), rows)
     _advance_sequence(session)
+    flagged = [{"response_id": int(ids[r]), "kind": "straightlining", "detail": flags[r]}
+               for r in range(total) if flags[r]]
+    if flagged:
+        session.execute(sa.insert(ResponseFlag.__table__), flagged)
     rr, cc = np.nonzero(values)
     session.execute(sa.insert(Answer.__table__), [
         {"response_id": int(i), "item_code": items[c], "value": int(v)}

@@ -24,9 +24,11 @@ _lock = threading.Lock()
 
 def data_version(session: Session) -> tuple:
     """A fingerprint of everything a report depends on."""
-    valid = sa.func.sum(sa.case((Response.status == "valid", Response.id), else_=0))
+    def ids_with(status: str):
+        return sa.func.sum(sa.case((Response.status == status, Response.id), else_=0))
+
     responses = session.execute(sa.select(sa.func.count(), sa.func.max(Response.id),
-                                          valid)).one()
+                                          ids_with("excluded"), ids_with("flagged"))).one()
     totals = session.execute(sa.select(sa.func.count(), sa.func.sum(PopulationTotal.dossiers),
                                        sa.func.sum(PopulationTotal.id * PopulationTotal.dossiers)
                                        )).one()

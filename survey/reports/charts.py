@@ -2,22 +2,35 @@
 
 Bars carry their 95 % interval as whiskers; suppressed units are left out, units with few answers
 are drawn pale and marked. Text uses DejaVu Sans, shipped with matplotlib (Vietnamese diacritics).
+Every number is written by ``number`` (``present.fmt`` by default: the page's formatter), every
+text is at least ``MIN_FONT`` points at the figure's own size, and value axes run from 0 to 100.
 """
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from .present import Cell
+from .present import Cell, format_number
+from .present import fmt as page_number
 
 BLUE = "#0b5394"
 PALE = "#9fbbd8"
-FONT = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "path"}
+GREY = "#555"
+MIN_FONT = 10  # points, at the figure's natural size (the PDF never prints them smaller)
+TITLE_FONT = 11
+WIDTH = 7.0  # inches: the width of every chart
+DPI = 150
+FONT = {"font.family": "DejaVu Sans", "font.size": MIN_FONT, "axes.titlesize": TITLE_FONT,
+        "axes.labelsize": MIN_FONT, "xtick.labelsize": MIN_FONT, "ytick.labelsize": MIN_FONT,
+        "svg.fonttype": "path", "axes.unicode_minus": True}
+Number = Callable[..., str]
 
 
 @dataclass
@@ -29,15 +42,14 @@ class Bar:
 
 
 def _save(figure: Figure, fmt: str) -> bytes:
+    """The figure as SVG or PNG bytes (``fmt="figure"``: the Figure itself, for tests)."""
+    if fmt == "figure":
+        return figure
     buffer = io.BytesIO()
     with matplotlib.rc_context(FONT):
-        figure.savefig(buffer, format=fmt, bbox_inches="tight", dpi=150,
+        figure.savefig(buffer, format=fmt, bbox_inches="tight", dpi=DPI,
                        metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()
-
-
-def _short(name: str, width: int = 38) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def _wrap(name: str, width: int = 16) -> str:
@@ -49,52 +61,63 @@ def _wrap(name: str, width: int = 16) -> str:
 
 def _empty(message: str, fmt: str) -> bytes:
     with matplotlib.rc_context(FONT):
-        figure = Figure(figsize=(6, 1.2))
-        figure.text(0.5, 0.5, message, ha="center", va="center", color="#555")
+        figure = Figure(figsize=(WIDTH, 1.2), layout="constrained")
+        figure.text(0.5, 0.5, message, ha="center", va="center", color=GREY)
         return _save(figure, fmt)
 
 
+def _percent_axis(axis, number: Number) -> None:
+    """A 0–100 value axis with ticks every 20 points written by ``number``."""
+    axis.set_major_locator(MultipleLocator(20))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: number(value, 0)))
+
+
 def bars(items: list[Bar], title: str, xlabel: str, low_n_note: str, fmt: str = "svg",
-         empty: str = "–") -> bytes:
-    """Horizontal bars with CI whiskers, best on top; suppressed cells are left out."""
+         empty: str = "–", number: Number = page_number) -> bytes:
+    """Horizontal bars from 0 with CI whiskers and their value, best on top; suppressed left out."""
     shown = [b for b in items if b.cell.shown]
     if not shown:
         return _empty(empty, fmt)
     shown.sort(key=lambda b: b.cell.estimate)
+    names = [_wrap(b.name, 30) + (" *" if "low_n" in b.cell.flags else "") for b in shown]
+    per_bar = 0.44 if any("\n" in name for name in names) else 0.34
     with matplotlib.rc_context(FONT):
-        figure = Figure(figsize=(7.5, 0.9 + 0.32 * len(shown)))
+        figure = Figure(figsize=(WIDTH, 1.3 + per_bar * len(shown)), layout="constrained")
         axes = figure.subplots()
-        ys = range(len(shown))
+        ys = list(range(len(shown)))
         values = [b.cell.estimate for b in shown]
-        low = [b.cell.estimate - (b.cell.ci_low if b.cell.ci_low is not None
-                                  else b.cell.estimate) for b in shown]
-        high = [(b.cell.ci_high if b.cell.ci_high is not None else b.cell.estimate)
-                - b.cell.estimate for b in shown]
+        low = [max(0.0, b.cell.estimate - b.cell.ci_low) if b.cell.ci_low is not None else 0.0
+               for b in shown]
+        high = [max(0.0, b.cell.ci_high - b.cell.estimate) if b.cell.ci_high is not None
+                else 0.0 for b in shown]
         colours = [PALE if "low_n" in b.cell.flags else BLUE for b in shown]
-        axes.barh(list(ys), values, color=colours, height=0.6)
-        axes.errorbar(values, list(ys), xerr=[low, high], fmt="none", ecolor="#222",
+        axes.barh(ys, values, color=colours, height=0.6)
+        axes.errorbar(values, ys, xerr=[low, high], fmt="none", ecolor="#222",
                       capsize=3, linewidth=1)
-        names = [_short(b.name) + (" *" if "low_n" in b.cell.flags else "") for b in shown]
-        axes.set_yticks(list(ys), names)
-        lowest = min(b.cell.ci_low if b.cell.ci_low is not None else b.cell.estimate
-                     for b in shown)
-        axes.set_xlim(max(0, min(lowest, 100) - 10), 100)
+        axes.set_yticks(ys, names)
+        for y, value in zip(ys, values):  # the values in a column right of the plot
+            axes.text(1.02, y, number(value), transform=axes.get_yaxis_transform(),
+                      ha="left", va="center", fontsize=MIN_FONT)
+        axes.set_xlim(0, 100)
+        axes.set_ylim(-0.6, len(shown) - 0.4)
+        _percent_axis(axes.xaxis, number)
         axes.set_xlabel(xlabel)
-        axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
+        axes.set_title(title, loc="left", fontsize=TITLE_FONT, fontweight="bold")
         axes.grid(axis="x", color="#ddd")
         axes.set_axisbelow(True)
         if any("low_n" in b.cell.flags for b in shown):
-            figure.text(0.01, -0.02, low_n_note, fontsize=7, color="#555")
+            figure.text(0.01, -0.02, low_n_note, fontsize=MIN_FONT, color=GREY, va="top")
         return _save(figure, fmt)
 
 
 def decimal_comma(value: float, digits: int = 1) -> str:
-    """A number with a decimal comma (as on the page)."""
-    return f"{value:.{digits}f}".replace(".", ",")
+    """A number as the Vietnamese page writes it (kept for callers without a request)."""
+    return format_number(value, digits, "vi")
 
 
 def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: str,
-            suppressed_note: str, fmt: str = "svg", empty: str = "–") -> bytes:
+            suppressed_note: str, fmt: str = "svg", empty: str = "–",
+            number: Number = page_number) -> bytes:
     """Criteria × units: colour by the index, blank grey where the cell is suppressed."""
     import numpy as np
 
@@ -103,7 +126,8 @@ def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: 
     values = np.array([[c.estimate if c.shown else np.nan for c in line] for line in grid],
                       dtype=float)
     with matplotlib.rc_context(FONT):
-        figure = Figure(figsize=(2.0 + 0.8 * len(columns), 2.0 + 0.3 * len(rows)))
+        figure = Figure(figsize=(min(WIDTH, 2.2 + 0.6 * len(columns)), 1.6 + 0.27 * len(rows)),
+                        layout="constrained")
         axes = figure.subplots()
         axes.set_facecolor("#e6e6e6")
         masked = np.ma.masked_invalid(values)
@@ -112,23 +136,32 @@ def heatmap(rows: list[str], columns: list[str], grid: list[list[Cell]], title: 
             for j in range(len(columns)):
                 if not np.isnan(values[i, j]):
                     mark = "*" if "low_n" in grid[i][j].flags else ""
-                    axes.text(j, i, f"{values[i, j]:.0f}{mark}", ha="center", va="center",
-                              fontsize=7, color="#fff" if values[i, j] < 60 else "#111")
-        axes.set_xticks(range(len(columns)), [_wrap(c, 16) for c in columns], rotation=35,
-                        ha="right", rotation_mode="anchor", fontsize=8)
+                    axes.text(j, i, number(values[i, j], 0) + mark, ha="center", va="center",
+                              fontsize=MIN_FONT, color="#fff" if values[i, j] < 60 else "#111")
+        axes.set_xticks(range(len(columns)), [_wrap(c, 30) for c in columns], rotation=45,
+                        ha="right", rotation_mode="anchor", fontsize=MIN_FONT)
         axes.set_yticks(range(len(rows)), rows)
-        axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
-        figure.colorbar(image, ax=axes, fraction=0.03, pad=0.02, label="%")
-        figure.text(0.01, -0.16, suppressed_note, fontsize=7, color="#555")
+        axes.set_title(title, loc="left", fontsize=TITLE_FONT, fontweight="bold")
+        bar = figure.colorbar(image, ax=axes, fraction=0.04, pad=0.02, label="%")
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: number(value, 0)))
+        axes.set_xlabel(_wrap(suppressed_note, 80), fontsize=MIN_FONT, color=GREY, loc="left",
+                        labelpad=8)  # below the unit names, however long they are
         return _save(figure, fmt)
 
 
+def _gap_text(c: Cell, gap: str) -> str:
+    return f"{_wrap(gap, 14)}\nn = {c.n}"
+
+
 def trend(points: list[tuple[str, Cell]], title: str, ylabel: str, fmt: str = "svg",
-          empty: str = "–", number=decimal_comma) -> bytes:
-    """The index over periods with its 95 % band; suppressed periods break the line."""
+          empty: str = "–", number: Number = page_number, gap: str = "") -> bytes:
+    """The index in every one of ``points`` (0–100) with its 95 % band.
+
+    A period whose cell is suppressed stays on the axis as a labelled grey gap in the line.
+    """
     import numpy as np
 
-    if not any(c.shown for _, c in points):
+    if not points:
         return _empty(empty, fmt)
     labels = [p for p, _ in points]
     mid = np.array([c.estimate if c.shown else np.nan for _, c in points], dtype=float)
@@ -138,18 +171,31 @@ def trend(points: list[tuple[str, Cell]], title: str, ylabel: str, fmt: str = "s
                      for _, c in points], dtype=float)
     xs = np.arange(len(points))
     with matplotlib.rc_context(FONT):
-        figure = Figure(figsize=(7.5, 2.8))
+        figure = Figure(figsize=(WIDTH, 3.2), layout="constrained")
         axes = figure.subplots()
         axes.fill_between(xs, low, high, color=PALE, alpha=0.6, linewidth=0)
+        alone = [i for i in xs if not np.isnan(low[i]) and
+                 (i == 0 or np.isnan(low[i - 1])) and (i == len(xs) - 1 or np.isnan(low[i + 1]))]
+        if alone:  # a band needs two neighbours: a lone period shows its interval as a whisker
+            axes.errorbar(xs[alone], mid[alone], yerr=[mid[alone] - low[alone],
+                                                       high[alone] - mid[alone]],
+                          fmt="none", ecolor=PALE, elinewidth=6, capsize=0)
         axes.plot(xs, mid, color=BLUE, marker="o")
-        for x, value in zip(xs, mid):
-            if not np.isnan(value):
+        for x, value, (_label, c) in zip(xs, mid, points):
+            if np.isnan(value):
+                axes.axvspan(x - 0.4, x + 0.4, color="#eee", zorder=0)
+                axes.text(x, 50, _gap_text(c, gap) if gap else f"n = {c.n}", ha="center",
+                          va="center", fontsize=MIN_FONT, color=GREY)
+            else:
                 axes.annotate(number(value), (x, value), textcoords="offset points",
-                              xytext=(0, 7), ha="center", fontsize=8)
+                              xytext=(0, 8), ha="center", fontsize=MIN_FONT)
         axes.set_xticks(xs, labels)
-        finite = low[~np.isnan(low)]
-        axes.set_ylim(max(0, (finite.min() if finite.size else 50) - 5), 100)
+        axes.set_xlim(-0.5, len(points) - 0.5)
+        axes.set_ylim(0, 110)  # from 0; room above 100 for the value labels
+        _percent_axis(axes.yaxis, number)
+        axes.set_yticks(range(0, 101, 20))
         axes.set_ylabel(ylabel)
-        axes.set_title(title, loc="left", fontsize=10, fontweight="bold")
+        axes.set_title(title, loc="left", fontsize=TITLE_FONT, fontweight="bold")
         axes.grid(axis="y", color="#ddd")
+        axes.set_axisbelow(True)
         return _save(figure, fmt)

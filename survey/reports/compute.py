@@ -63,13 +63,6 @@ class Report:
         return self.current.sipas
 
 
-def _setting(name: str, default):
-    try:
-        return current_app.config.get(name, default)
-    except RuntimeError:  # outside an application context
-        return default
-
-
 def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
                 agencies: list[int] | None, with_ids: bool = False) -> cells.CellPlan | None:
     """The counted responses of the periods ``chosen`` with their cells, weights, strata, fpc."""
@@ -84,8 +77,7 @@ def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
         return None
     return cells.counter_design(pd.concat(frames, ignore_index=True),
                                 pd.concat(totals, ignore_index=True),
-                                min_responses=int(_setting("REPORT_MIN_CELL_RESPONSES",
-                                                           cells.MIN_RESPONSES)))
+                                min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"])
 
 
 def export_frame(session: Session, questionnaire: str = "sipas",
@@ -177,7 +169,7 @@ def _weighting(plan: cells.CellPlan, filters: ReportFilters, period: str | None,
             "kish": float(weighting.kish_deff(frame["weight"].to_numpy())) if len(frame)
             else float("nan"),
             "flagged": int((frame["status"] == "flagged").sum()),
-            "counted": int(len(frame)), "questionnaire_ids": versions,
+            "counted": len(frame), "questionnaire_ids": versions,
             "design_df": int(design.df), "design_strata": int(design.layout.n_strata),
             "min_cell_responses": plan.min_responses}
 
@@ -194,11 +186,12 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
     structure = _structure(session, filters.questionnaire)
     design = _design(plan, filters)
     inside = _inside(plan.frame, filters)
-    low = float(_setting("REPORT_LOW_COVERAGE", 5.0))
+    low = float(current_app.config["REPORT_LOW_COVERAGE"])
     overall = breakdowns.overall_table(design, structure, inside, CI_METHOD, LEVEL)
     overall = breakdowns.with_coverage(overall, plan.frame, None, inside, low)
     info = _weighting(plan, filters, period, inside, design)
     info["questionnaire_versions"] = questionnaire_versions(session, info["questionnaire_ids"])
+    info["low_coverage"] = low
     if not full:
         return PeriodTables(overall, {}, info)
     tables = {b: _unit_table(design, structure, plan, b, inside, low) for b in BREAKDOWNS}

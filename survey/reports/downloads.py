@@ -15,7 +15,7 @@ from .view import report_view
 
 ROLES = ("admin", "analyst", "agency_viewer")
 MIMETYPES = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Werkzeug adds "; charset=utf-8"; the body starts with a UTF-8 BOM
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",

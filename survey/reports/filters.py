@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import periods
-from ..models import Agency, Questionnaire, Response, ServiceArea
+from ..models import Agency, PopulationTotal, Questionnaire, Response, ServiceArea
 
 CHANNELS = ("all", "kiosk", "qr")
 WEIGHTS = ("dossiers", "none")
@@ -111,6 +111,17 @@ def latest_quarter(session: Session) -> str:
     if isinstance(newest, str):
         newest = date.fromisoformat(newest)
     return periods.quarter_of(newest or date.today())
+
+
+def default_period(session: Session) -> str:
+    """The newest quarter with dossier totals (so the headline is weighted), else the quarter
+    of the newest response."""
+    recorded = session.scalars(sa.select(PopulationTotal.period).distinct()).all()
+    quarters = sorted({periods.quarter_of(periods.parse(p).start) for p in recorded
+                       if periods.is_valid(p) and periods.parse(p).kind in ("quarter", "month")})
+    newest = latest_quarter(session)
+    weighted = [q for q in quarters if q <= newest]
+    return weighted[-1] if weighted else newest
 
 
 def data_range(session: Session) -> tuple[date, date] | None:

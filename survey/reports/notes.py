@@ -92,6 +92,12 @@ def cell_warnings(info: dict) -> list[str]:
         out.append(_("%(count)s cells have more responses than dossiers (%(cells)s): check "
                      "their totals; they get no finite-population correction.",
                      count=len(over), cells=", ".join(over[:10])))
+    lonely = info.get("lonely_strata") or []
+    if lonely:
+        out.append(_("%(count)s cells have a single response even after merging (%(cells)s): "
+                     "one answer says nothing about the spread, so such a cell is compared with "
+                     "the overall mean instead of its own (the 'adjust' rule).",
+                     count=len(lonely), cells=", ".join(lonely[:10])))
     if len(info.get("questionnaire_versions") or []) > 1:
         out.append(_("The period mixes versions %(versions)s of the questionnaire: only the "
                      "criteria of the newest version are reported.",
@@ -114,8 +120,10 @@ def flagged_note(info: dict, sensitivity: dict | None) -> str:
     return text
 
 
-def coverage_note(low: float) -> str:
+def coverage_note(low: float | None) -> str:
     """What the coverage column means."""
+    if low is None:
+        return ""
     return _("Coverage: responses per 100 dossiers handled. Below %(low)s the estimate leans "
              "on few citizens and is marked.", low=fmt(low, 0))
 
@@ -167,12 +175,12 @@ def comparison_note() -> str:
 
 
 def method_notes(filters: ReportFilters, info: dict, previous: dict | None = None,
-                 sensitivity: dict | None = None, low_coverage: float = 5.0) -> list[str]:
+                 sensitivity: dict | None = None) -> list[str]:
     """Every paragraph of the method note, in order (warnings first)."""
     parts = [weighting_warning(filters, info),
              change_warning(filters, info, previous) if previous is not None else "",
              *cell_warnings(info), weighting_note(filters, info), design_note(info),
-             flagged_note(info, sensitivity), coverage_note(low_coverage),
+             flagged_note(info, sensitivity), coverage_note(info.get("low_coverage")),
              kish_note(filters, info), domain_note(), flags_note(), model_note(),
              comparison_note()]
     return [p for p in parts if p]

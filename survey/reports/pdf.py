@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import matplotlib
@@ -9,21 +10,24 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from . import figures
+from . import charts, figures
 from .present import Cell, fmt
 from .view import ReportView
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FAMILY = "DejaVu"
 HEADER = FontFace(emphasis="BOLD", fill_color=(221, 230, 240))
+MIN_PT = 9  # no text of the document is smaller, charts included
+BODY_PT = 9
+MARGIN = 15
 
 
 def _document() -> FPDF:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.add_font(FAMILY, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FAMILY, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(True, margin=15)
-    pdf.set_margins(15, 15, 15)
+    pdf.set_auto_page_break(True, margin=MARGIN)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.alias_nb_pages()
     return pdf
 
@@ -41,21 +45,37 @@ def _heading(pdf: FPDF, text: str, size: int = 13) -> None:
     pdf.ln(3)
     pdf.set_font(FAMILY, "B", size)
     pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FAMILY, "", 9)
+    pdf.set_font(FAMILY, "", BODY_PT)
 
 
 def _table(pdf: FPDF, header: list[str], rows: list[list[str]], widths: tuple) -> None:
-    pdf.set_font(FAMILY, "", 8)
-    with pdf.table(col_widths=widths, headings_style=HEADER, line_height=4.6,
+    pdf.set_font(FAMILY, "", BODY_PT)
+    with pdf.table(col_widths=widths, headings_style=HEADER, line_height=4.8,
                    text_align="LEFT", repeat_headings=1) as table:
         table.row(header)
         for values in rows:
             table.row(values)
-    pdf.set_font(FAMILY, "", 9)
+    pdf.set_font(FAMILY, "", BODY_PT)
 
 
-def _chart(pdf: FPDF, png: bytes, width: float = 170) -> None:
-    pdf.image(io.BytesIO(png), w=width)
+def png_size_mm(png: bytes) -> tuple[float, float]:
+    """The natural size of a chart (pixels at ``charts.DPI``) in millimetres."""
+    width, height = struct.unpack(">II", png[16:24])
+    return width / charts.DPI * 25.4, height / charts.DPI * 25.4
+
+
+def chart_width(png: bytes, page_width: float = 210, page_height: float = 297) -> float:
+    """The printed width of a chart: its natural size, smaller only to fit the page and never
+    so small that its text (``charts.MIN_FONT`` pt) prints under ``MIN_PT``."""
+    width, height = png_size_mm(png)
+    room_w, room_h = page_width - 2 * MARGIN, page_height - 2 * MARGIN - 5
+    fit = min(1.0, room_w / width, room_h / height)
+    return width * max(fit, MIN_PT / charts.MIN_FONT)
+
+
+def _chart(pdf: FPDF, png: bytes) -> None:
+    width = chart_width(png, pdf.w, pdf.h)
+    pdf.image(io.BytesIO(png), w=width, x=max(pdf.l_margin, (pdf.w - width) / 2))
     pdf.ln(2)
 
 
@@ -71,7 +91,7 @@ def _title_page(pdf: FPDF, view: ReportView) -> None:
     if f.service_area:
         lines.append(_("Service area") + f": {view.labels.areas.get(f.service_area)}")
     if f.channel != "all":
-        lines.append(_("Channel") + f": {f.channel}")
+        lines.append(_("Channel") + f": {view.labels.channels.get(f.channel, f.channel)}")
     lines.append(_("Weights") + ": " + ((_("Weighted to dossiers handled")
                                           if view.weighted_in_fact
                                           else _("not weighted: no dossier totals yet"))
@@ -129,7 +149,7 @@ def _ranking(pdf: FPDF, view: ReportView) -> None:
     rows = [["–" if r["rank"] is None else str(r["rank"]),
              "–" if r["rank_low"] is None else f"{r['rank_low']}–{r['rank_high']}",
              r["name"], *_text(r["cell"])] for r in view.ranking]
-    rows += [["–", _("not ranked: %(reason)s", reason=r["reason_text"]), r["name"],
+    rows += [["–", "–", r["name"] + " — " + _("not ranked: %(reason)s", reason=r["reason_text"]),
               *_text(r["cell"])] for r in view.unranked]
     _table(pdf, [_("Rank"), _("Rank band: plausible ranks (95%)"), _("Agency"), "SIPAS",
                  _("95% CI"), _("n")], rows, (12, 30, 72, 16, 26, 14))
@@ -146,7 +166,7 @@ def _change(pdf: FPDF, view: ReportView) -> None:
         pdf.set_text_color(0, 0, 0)
     rows = []
     for r in view.change:
-        diff = "—" if r["difference"] is None else f"{r['difference']:+.1f}"
+        diff = "—" if r["difference"] is None else fmt(r["difference"], sign=True)
         interval = "" if r["difference"] is None else f"{fmt(r['ci_low'])} – {fmt(r['ci_high'])}"
         rows.append([r["name"], _text(r["previous"])[0], _text(r["current"])[0], diff, interval,
                      _("yes") if r["significant"] else _("no")])
@@ -159,7 +179,7 @@ def pdf_bytes(view: ReportView) -> bytes:
     """The report as PDF bytes."""
     pdf = _document()
     _title_page(pdf, view)
-    _chart(pdf, figures.trend(view, "png"), 165)
+    _chart(pdf, figures.trend(view, "png"))
     _method(pdf, view)
     pdf.add_page()
     _elements(pdf, view)

@@ -8,22 +8,28 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from analysis import reliability
+
 from .. import queries
 from ..models import Agency, Counter, ServiceArea
 
 SUPPRESSED = "suppressed"
-LOW_N = 30
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One estimate as shown: number (unless suppressed), interval, n and reliability flag."""
+    """One estimate as shown: number (unless suppressed), interval, n, reliability flag, and
+    where the record has them coverage, weighting-cell notes and the model-based estimate."""
 
     estimate: float | None
     ci_low: float | None
     ci_high: float | None
     n: int
     flag: str
+    coverage: float | None = None
+    low_coverage: bool = False
+    notes: tuple[str, ...] = ()
+    model: tuple[float, float | None, float | None] | None = None
 
     @property
     def shown(self) -> bool:
@@ -36,8 +42,9 @@ class Cell:
         parts = (self.flag or "").replace(";", ",").split(",")
         found = [f.strip() for f in parts if f.strip() and f.strip() != "ok"]
         # the flags of ``analysis`` are exclusive (no_df wins over low_n): few answers are
-        # marked whenever n < 30, whatever the flag
-        if self.flag != SUPPRESSED and 0 < self.n < LOW_N and "low_n" not in found:
+        # marked whenever n is below the reliable size, whatever the flag
+        if self.flag != SUPPRESSED and 0 < self.n < reliability.MIN_N_RELIABLE \
+                and "low_n" not in found:
             found.append("low_n")
         return found
 
@@ -52,15 +59,22 @@ def _number(value) -> float | None:
     return None if math.isnan(value) else value
 
 
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def cell(record: dict | None) -> Cell:
     """A ``Cell`` from an index record (a missing record is a suppressed empty cell)."""
     if not record:
         return Cell(None, None, None, 0, SUPPRESSED)
     n = _number(record.get("n"))
-    flag = record.get("flag")
-    flag = "" if flag is None or (isinstance(flag, float) and math.isnan(flag)) else str(flag)
+    model = _number(record.get("model_estimate"))
+    notes = tuple(v for v in _text(record.get("cell_notes")).split(",") if v)
     return Cell(_number(record.get("estimate")), _number(record.get("ci_low")),
-                _number(record.get("ci_high")), int(n or 0), flag)
+                _number(record.get("ci_high")), int(n or 0), _text(record.get("flag")),
+                _number(record.get("coverage")), _text(record.get("low_coverage")) == "True",
+                notes, None if model is None else (model, _number(record.get("model_ci_low")),
+                                                   _number(record.get("model_ci_high"))))
 
 
 @dataclass
@@ -145,17 +159,52 @@ def matrix(table: pd.DataFrame, rows: list[str], units: list[str]) -> list[list[
     return [[cell(keyed.get((unit, measure))) for unit in units] for measure in rows]
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    """A number with ``digits`` decimals and a decimal comma in Vietnamese, or an en dash."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    from flask_babel import format_decimal
+MINUS = "\u2212"  # the one minus sign of the page, the PDF, the XLSX texts and the charts
 
-    return format_decimal(round(value, digits), format="#,##0." + "0" * digits)
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_number(value: float | None, digits: int = 1, locale: str | None = None,
+                  sign: bool = False) -> str:
+    """``value`` with ``digits`` decimals in ``locale``'s separators (Babel), or an en dash.
+
+    A value that rounds to zero is "0,0" (never "-0,0"); negative numbers carry ``MINUS``;
+    with ``sign`` a positive number gets "+" (changes: "+1,2", "−0,8", "0,0").
+    """
+    if _missing(value):
+        return "–"
+    from babel.numbers import format_decimal
+
+    rounded = round(float(value), digits)
+    if rounded == 0:
+        rounded = 0.0  # drops the sign of -0.0
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    text = format_decimal(abs(rounded), format=pattern, locale=locale or "vi")
+    if rounded < 0:
+        return MINUS + text
+    return "+" + text if sign and rounded > 0 else text
+
+
+def current_locale() -> str:
+    """The reader's locale (Vietnamese outside a request)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale) if locale else "vi"
+
+
+def fmt(value: float | None, digits: int = 1, sign: bool = False) -> str:
+    """A number as the reader's language writes it (decimal comma in Vietnamese), or an en dash.
+
+    The one number formatter of the page, the PDF and the charts; see ``format_number``.
+    """
+    return format_number(value, digits, current_locale(), sign)
 
 
 def fmt_p(value: float | None) -> str:
-    """A p-value: three decimals, '< 0.001' below that."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A p-value: three decimals, '< 0,001' below that."""
+    if _missing(value):
         return "–"
     return "< " + fmt(0.001, 3) if value < 0.001 else fmt(value, 3)

@@ -1,55 +1,131 @@
-"""Raw responses for analysts: the export's columns, never personal data.
+"""Raw responses for analysts: the export's columns, the overall question and the profile.
 
-Left out on purpose: the dossier hash, the client id, timestamps finer than the survey date and
-the respondent profile (gender, age band…). The columns are those of ``flask sipas export`` plus
-the survey date; service area and channel filters are applied as plain subsets here.
+Columns: the keys and design columns of ``flask sipas export`` with the survey date, one per
+criterion, one per overall question of the questionnaire (SIPAS: "HL"), then the respondent
+profile (gender, age band…) as the questionnaire defines it. Left out on purpose: the dossier
+hash, the client id and every timestamp finer than the survey date. Service area and channel
+filters are applied as plain subsets here.
 """
 from __future__ import annotations
 
 import io
 import math
+import uuid
 
+import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import queries
+from .. import questionnaires as qdefs
+from ..models import Answer, Questionnaire, Response
 from .build import domain_mask, load_frame
 from .filters import ReportFilters
 
 KEYS = ["response_id", "period", "survey_date", "agency", "counter", "service_area",
-        "channel", "weight"]
+        "channel", "weight", "stratum", "fpc"]
 FORBIDDEN = {"dossier_hash", "client_id", "dossier_ref", "received_at", "started_at",
-             "submitted_at", "gender", "age_band", "occupation", "education", "ethnicity"}
+             "submitted_at", "duration_seconds", "uuid", "id"}
+CHUNK = 900  # ids per IN (…) query
+
+
+def overall_codes(definition: dict) -> list[str]:
+    """The questions answered on the scale that are not criteria (SIPAS: the overall "HL")."""
+    criteria = set(qdefs.criterion_codes(definition))
+    return [code for code in qdefs.item_codes(definition) if code not in criteria]
+
+
+def profile_codes(definition: dict) -> list[str]:
+    """The profile fields the questionnaire asks, each a column of ``Response``."""
+    return [f["code"] for f in definition.get("profile", []) if hasattr(Response, f["code"])]
+
+
+def decode_items(item_values: str | None, items: list[str], wanted: list[str]) -> list[float]:
+    """The values of ``wanted`` in an ``item_values`` string of ``items`` (NaN = unanswered)."""
+    text = item_values or ""
+    out = []
+    for code in wanted:
+        i = items.index(code) if code in items else -1
+        char = text[i] if 0 <= i < len(text) else "-"
+        out.append(float(char) if char.isdigit() else math.nan)
+    return out
+
+
+def _details(session: Session, response_ids: list[str], overall: list[str],
+             profile: list[str]) -> pd.DataFrame:
+    """Overall answers and profile of the responses with ``response_ids`` (their uuids)."""
+    columns = [getattr(Response, code) for code in profile]
+    rows, definitions = [], {}
+    for start in range(0, len(response_ids), CHUNK):
+        chunk = [uuid.UUID(r) for r in response_ids[start:start + CHUNK]]
+        rows += session.execute(sa.select(
+            Response.id, Response.uuid, Response.questionnaire_id, Response.item_values,
+            *columns).where(Response.uuid.in_(chunk))).all()
+    missing = [row[0] for row in rows if row[3] is None]
+    given = _answers(session, missing) if missing else {}
+    records = []
+    for rid, ruuid, qid, values, *person in rows:
+        if qid not in definitions:
+            definitions[qid] = qdefs.item_codes(session.get(Questionnaire, qid).definition)
+        items = definitions[qid]
+        if values is None:
+            answers = [float(given.get(rid, {}).get(c, math.nan)) for c in overall]
+        else:
+            answers = decode_items(values, items, overall)
+        records.append([str(ruuid), *answers, *person])
+    return pd.DataFrame(records, columns=["response_id", *overall, *profile])
+
+
+def _answers(session: Session, ids: list[int]) -> dict[int, dict[str, int]]:
+    """Answer rows of responses stored without ``item_values``."""
+    given: dict[int, dict[str, int]] = {}
+    for start in range(0, len(ids), CHUNK):
+        for rid, code, value in session.execute(sa.select(
+                Answer.response_id, Answer.item_code, Answer.value).where(
+                Answer.response_id.in_(ids[start:start + CHUNK]))):
+            given.setdefault(rid, {})[code] = value
+    return given
 
 
 def raw_frame(session: Session, filters: ReportFilters) -> pd.DataFrame:
     """Valid responses of the report's period and agency subtree, domain rows only."""
     frame = load_frame(session, filters, filters.period, with_ids=True)
-    questionnaire = queries.latest_questionnaire(session, filters.questionnaire)
-    from .. import questionnaires as qdefs
-
-    codes = qdefs.criterion_codes(questionnaire.definition)
+    definition = queries.latest_questionnaire(session, filters.questionnaire).definition
+    codes = qdefs.criterion_codes(definition)
+    overall, profile = overall_codes(definition), profile_codes(definition)
     frame = frame[domain_mask(frame, filters)] if len(frame) else frame
-    columns = [c for c in KEYS + codes if c not in FORBIDDEN]
-    return frame[columns].reset_index(drop=True)
+    columns = [c for c in KEYS + codes if c in frame.columns and c not in FORBIDDEN]
+    frame = frame[columns].reset_index(drop=True)
+    details = _details(session, list(frame["response_id"]), overall, profile)
+    frame = frame.merge(details, on="response_id", how="left", validate="one_to_one")
+    for code in overall:
+        frame[code] = frame[code].astype(float)
+    return frame[[c for c in frame.columns if c not in FORBIDDEN]]
 
 
 def to_csv(frame: pd.DataFrame) -> str:
-    """CSV with full-precision weights."""
-    return frame.to_csv(index=False, float_format="%.17g")
+    """CSV with full-precision weights and a UTF-8 BOM (Excel reads the names right)."""
+    from .records import BOM
+
+    return BOM + frame.to_csv(index=False, float_format="%.17g")
 
 
 def _cell_value(value):
     if isinstance(value, float) and math.isnan(value):
         return None
+    if isinstance(value, np.generic):
+        value = value.item()
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def to_xlsx(frame: pd.DataFrame) -> bytes:
-    """An XLSX with one sheet of responses (streamed, header row frozen)."""
+    """An XLSX with one sheet of responses (streamed, header row frozen, codes kept as text)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+
+    from .xlsx import formula_like
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("responses")
@@ -61,7 +137,20 @@ def to_xlsx(frame: pd.DataFrame) -> bytes:
         header.append(cell)
     sheet.append(header)
     for row in frame.itertuples(index=False):
-        sheet.append([_cell_value(v) for v in row])
+        values = [_cell_value(v) for v in row]
+        if any(formula_like(v) for v in values):
+            values = [_text_cell(sheet, v) if formula_like(v) else v for v in values]
+        sheet.append(values)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _text_cell(sheet, value: str):
+    """A write-only cell holding ``value`` as text, never as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell

@@ -78,7 +78,10 @@ def to_json(report: Report) -> str:
     return json.dumps(report_records(report), ensure_ascii=False, indent=1)
 
 
+BOM = "\ufeff"  # UTF-8 byte order mark: Excel then reads the Vietnamese names right
+
+
 def to_csv(report: Report) -> str:
-    """The records as CSV (full precision, so the numbers equal the page's)."""
+    """The records as CSV (full precision, so the numbers equal the page's), with a BOM."""
     frame = pd.DataFrame(report_records(report), columns=BASE + EXTRA)
-    return frame.to_csv(index=False, float_format="%.17g")
+    return BOM + frame.to_csv(index=False, float_format="%.17g")

@@ -112,12 +112,12 @@ def report_request() -> Request:
     form = _form(allowed_agencies())
     error = None
     try:
-        filters = form.to_filters(f.latest_quarter(db.session), default_agency())
+        filters = form.to_filters(f.default_period(db.session), default_agency())
         check_agency_access(filters.agency)
         f.check(db.session, filters)
     except f.FilterError as exc:
         error = error_text(exc)
-        filters = f.ReportFilters(period=f.latest_quarter(db.session), agency=default_agency())
+        filters = f.ReportFilters(period=f.default_period(db.session), agency=default_agency())
     if error is None:
         if filters.period:
             form.add_period(filters.period)

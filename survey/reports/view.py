@@ -79,20 +79,13 @@ class ReportView:
         """The SIPAS index without the flagged responses (a sensitivity line)."""
         return cell(self.report.current.sensitivity)
 
-    @property
-    def low_coverage(self) -> float:
-        """Responses per 100 dossiers below which coverage is marked."""
-        from flask import current_app
-
-        return float(current_app.config.get("REPORT_LOW_COVERAGE", 5.0))
-
     def notes(self) -> list[str]:
         """The method note of this report, with the weighting warnings."""
         from .notes import method_notes
 
         return method_notes(self.report.filters, self.weighting,
                             self.previous_weighting if self.change else None,
-                            self.report.current.sensitivity, self.low_coverage)
+                            self.report.current.sensitivity)
 
 
 def _elements(report: Report, names: Labels) -> list[ElementRow]:

@@ -1,7 +1,13 @@
-"""The report as an XLSX workbook formatted for printing: a summary and one sheet per table."""
+"""The report as an XLSX workbook formatted for printing: a summary and one sheet per table.
+
+Every estimate, interval bound, difference and p-value is a number cell with a number format
+(never text); an interval is two cells (low, high). A text that a spreadsheet could read as a
+formula (names and codes typed by people: "=…", "+…", "-…", "@…") is always stored as text.
+"""
 from __future__ import annotations
 
 import io
+import math
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -14,14 +20,37 @@ from .view import ReportView
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 PERCENT = "0.0"
+MEAN = "0.00"
+P_VALUE = "0.000"
+COUNT = "0"
 HEADER_ROW = 3
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value) -> bool:
+    """Whether a spreadsheet could take the text ``value`` for a formula."""
+    return isinstance(value, str) and value.startswith(FORMULA_START)
+
+
+def as_text(cell) -> None:
+    """Keep a formula-like text of ``cell`` a plain text (shown as typed, never computed)."""
+    if formula_like(cell.value):
+        cell.data_type = "s"
+        cell.quotePrefix = True  # Excel keeps it text even when someone edits the cell
+
+
+def _guard_row(sheet: Worksheet, row: int) -> None:
+    for cell in sheet[row]:
+        as_text(cell)
 
 
 def _setup(sheet: Worksheet, title: str, headers: list[str], widths: list[int]) -> None:
     sheet["A1"] = title
+    as_text(sheet["A1"])
     sheet["A1"].font = Font(bold=True, size=13)
     for col, (name, width) in enumerate(zip(headers, widths), start=1):
         cell = sheet.cell(row=HEADER_ROW, column=col, value=name)
+        as_text(cell)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -53,11 +82,15 @@ def _cell_values(c: Cell) -> list:
     return [c.estimate, c.ci_low, c.ci_high, c.n, flag_words(c)]
 
 
-def _append(sheet: Worksheet, values: list, number_columns: range) -> None:
-    sheet.append(values)
+def _append(sheet: Worksheet, values: list, number_columns, formats: dict | None = None) -> None:
+    """One row: names and codes kept as text, ``number_columns`` as 0.0, ``formats`` {col: fmt}."""
+    sheet.append([None if isinstance(v, float) and math.isnan(v) else v for v in values])
     row = sheet.max_row
+    _guard_row(sheet, row)
     for col in number_columns:
         sheet.cell(row=row, column=col).number_format = PERCENT
+    for col, number_format in (formats or {}).items():
+        sheet.cell(row=row, column=col).number_format = number_format
 
 
 def _estimate_headers() -> list[str]:
@@ -82,16 +115,16 @@ def summary_sheet(sheet: Worksheet, view: ReportView) -> None:
     if view.change_warning:
         rows.append((_("Warning"), view.change_warning))
     for label, value in rows:
-        sheet.append([label, value])
+        _append(sheet, [label, value], ())
     h = view.headline
-    sheet.append([_("SIPAS index, %"), h.estimate if h.shown else None])
-    sheet.cell(row=sheet.max_row, column=2).number_format = PERCENT
-    sheet.append([_("95% CI"), f"{h.ci_low:.1f}–{h.ci_high:.1f}" if h.shown and
-                  h.ci_low is not None else ""])
-    sheet.append([_("Respondents"), h.n])
-    sheet.append([_("Flag"), flag_words(h)])
+    estimate, low, high = _cell_values(h)[:3]
+    _append(sheet, [_("SIPAS index, %"), estimate], [2])
+    _append(sheet, [_("95% CI low"), low], [2])
+    _append(sheet, [_("95% CI high"), high], [2])
+    _append(sheet, [_("Respondents"), h.n], (), {2: COUNT})
+    _append(sheet, [_("Flag"), flag_words(h)], ())
     for paragraph in view.notes():
-        sheet.append([_("Method"), paragraph])
+        _append(sheet, [_("Method"), paragraph], ())
         sheet.cell(row=sheet.max_row, column=2).alignment = Alignment(wrap_text=True)
 
 
@@ -100,12 +133,12 @@ def elements_sheet(sheet: Worksheet, view: ReportView) -> None:
     _setup(sheet, _("Elements and criteria"), [_("Code"), _("Element / criterion")]
            + _estimate_headers() + [_("Mean score, 1–5")], [10, 60, 11, 11, 11, 8, 14, 12])
     for el in view.elements:
-        _append(sheet, [el.code, el.name] + _cell_values(el.cell), range(3, 6))
+        _append(sheet, [el.code, el.name] + _cell_values(el.cell), range(3, 6), {6: COUNT})
         sheet.cell(row=sheet.max_row, column=2).font = Font(bold=True)
         for code, name, c, mean in el.criteria:
             _append(sheet, [code, "   " + name] + _cell_values(c)
-                    + [mean.estimate if mean.shown else None], range(3, 6))
-            sheet.cell(row=sheet.max_row, column=8).number_format = "0.00"
+                    + [mean.estimate if mean.shown else None], range(3, 6),
+                    {6: COUNT, 8: MEAN})
 
 
 def breakdown_sheet(sheet: Worksheet, view: ReportView, breakdown: str, title: str,
@@ -115,7 +148,8 @@ def breakdown_sheet(sheet: Worksheet, view: ReportView, breakdown: str, title: s
            [14, 44, 10, 11, 11, 11, 8, 14])
     for row in view.breakdowns.get(breakdown, []):
         for measure, c in zip(view.measures, row["cells"]):
-            _append(sheet, [row["code"], row["name"], measure] + _cell_values(c), range(4, 7))
+            _append(sheet, [row["code"], row["name"], measure] + _cell_values(c), range(4, 7),
+                    {7: COUNT})
 
 
 def ranking_sheet(sheet: Worksheet, view: ReportView) -> None:
@@ -125,10 +159,10 @@ def ranking_sheet(sheet: Worksheet, view: ReportView) -> None:
            [7, 12, 12, 8, 44, 11, 11, 11, 8, 14])
     for row in view.ranking:
         _append(sheet, [row["rank"], row["rank_low"], row["rank_high"], row["band"],
-                        row["name"]] + _cell_values(row["cell"]), range(6, 9))
+                        row["name"]] + _cell_values(row["cell"]), range(6, 9), {9: COUNT})
     for row in view.unranked:
         _append(sheet, [None, None, None, _("not ranked: %(reason)s", reason=row["reason_text"]),
-                        row["name"]] + _cell_values(row["cell"]), range(6, 9))
+                        row["name"]] + _cell_values(row["cell"]), range(6, 9), {9: COUNT})
 
 
 def change_sheet(sheet: Worksheet, view: ReportView) -> None:
@@ -143,8 +177,8 @@ def change_sheet(sheet: Worksheet, view: ReportView) -> None:
         _append(sheet, [row["name"], before.estimate if before.shown else None, before.n,
                         now.estimate if now.shown else None, now.n, row["difference"],
                         row["ci_low"], row["ci_high"], row["p_value"],
-                        _("yes") if row["significant"] else _("no")], [2, 4, 6, 7, 8])
-        sheet.cell(row=sheet.max_row, column=9).number_format = "0.000"
+                        _("yes") if row["significant"] else _("no")], [2, 4, 6, 7, 8],
+                {3: COUNT, 5: COUNT, 9: P_VALUE})
 
 
 def workbook_bytes(view: ReportView) -> bytes:

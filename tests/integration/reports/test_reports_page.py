@@ -62,9 +62,10 @@ def test_switching_the_period_changes_the_numbers(demo_app, analyst):
     assert "2026-Q2" in section(second, "change"), "Q2 is the previous period of Q3"
 
 
-def test_default_period_is_the_latest_quarter(demo_app, analyst):
+def test_default_period_is_the_latest_quarter_with_dossier_totals(demo_app, analyst):
     html = analyst.get("/reports/").get_data(as_text=True)
-    assert "2026-Q4" in section(html, "headline")
+    assert "2026-Q3" in section(html, "headline"), "the demo's 2026-Q4 has no totals yet"
+    assert 'id="weighting-warning"' not in html
 
 
 def test_custom_range_and_month_periods(demo_app, analyst):

@@ -8,8 +8,8 @@ import pandas as pd
 from openpyxl import load_workbook
 from reports_helpers import PERIOD, section
 
-from survey.extensions import db
 from analysis import breakdowns
+from survey.extensions import db
 from survey.reports import charts
 from survey.reports.build import build_report
 from survey.reports.filters import ReportFilters
