@@ -111,6 +111,15 @@ def _title_page(pdf: FPDF, view: ReportView) -> None:
     pdf.set_font(FAMILY, "", 11)
     pdf.cell(0, 6, _("95% CI") + f": {interval}   n = {n}",
              new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, _("Coverage: %(value)s responses per 100 dossiers",
+                     value=fmt(view.headline.coverage)), new_x="LMARGIN", new_y="NEXT")
+    line = _("Flagged responses included: %(n)s", n=view.weighting.get("flagged", 0))
+    without = view.sensitivity
+    if view.weighting.get("flagged") and without.shown:
+        line += " · " + _("without them: %(value)s (%(low)s–%(high)s)",
+                          value=fmt(without.estimate), low=fmt(without.ci_low),
+                          high=fmt(without.ci_high))
+    pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
 
 
 def _method(pdf: FPDF, view: ReportView) -> None:
@@ -130,29 +139,51 @@ def _elements(pdf: FPDF, view: ReportView) -> None:
            (110, 22, 30, 18))
 
 
-def _breakdown(pdf: FPDF, view: ReportView, breakdown: str, title: str, unit: str) -> None:
+def _model_text(c: Cell) -> str:
+    if not c.model:
+        return "–"
+    value, low, high = c.model
+    return fmt(value) + (f" ({fmt(low)}–{fmt(high)})" if low is not None else "")
+
+
+def _breakdown(pdf: FPDF, view: ReportView, breakdown: str, title: str, unit: str,
+               model: bool = False) -> None:
+    """SIPAS per unit with interval, n and coverage; then the elements, or (``model``) the
+    model-based estimate (the elements of agencies and counters are in the XLSX)."""
     _heading(pdf, title)
     rows = []
     for row in view.breakdowns.get(breakdown, []):
-        estimate, interval, n = _text(row["cells"][0])
-        elements = [_text(c)[0] for c in row["cells"][1:]]
-        rows.append([row["name"], estimate, interval, n, *elements])
-    header = [unit, "SIPAS", _("95% CI"), _("n"), *view.measures[1:]]
-    widths = (62, 16, 24, 12) + (12,) * (len(view.measures) - 1)
+        first = row["cells"][0]
+        estimate, interval, n = _text(first)
+        extra = [_model_text(first)] if model else [_text(c)[0] for c in row["cells"][1:]]
+        rows.append([row["name"], estimate, interval, n, fmt(first.coverage), *extra])
+    coverage = _("Coverage")
+    if model:
+        header = [unit, "SIPAS", _("95% CI"), _("n"), coverage, _("SIPAS, model-based")]
+        widths = (62, 16, 26, 12, 18, 46)
+    else:
+        header = [unit, "SIPAS", _("95% CI"), _("n"), coverage, *view.measures[1:]]
+        widths = (50, 16, 24, 12, 18) + (12,) * (len(view.measures) - 1)
     _table(pdf, header, rows, widths)
 
 
-def _ranking(pdf: FPDF, view: ReportView) -> None:
-    if not view.ranking and not view.unranked:
+def _ranking(pdf: FPDF, view: ReportView, counters: bool = False) -> None:
+    ranked = view.counter_ranking if counters else view.ranking
+    unranked = view.counter_unranked if counters else view.unranked
+    if not ranked and not unranked:
         return
-    _heading(pdf, _("Ranking of agencies"))
-    rows = [["–" if r["rank"] is None else str(r["rank"]),
-             "–" if r["rank_low"] is None else f"{r['rank_low']}–{r['rank_high']}",
-             r["name"], *_text(r["cell"])] for r in view.ranking]
+    _heading(pdf, _("Ranking of counters (model-based)") if counters
+             else _("Ranking of agencies"))
+    rows = [[str(r["rank"]), f"{r['rank_low']}–{r['rank_high']}", r["name"],
+             fmt(r["estimate"]) + (" ◆" if r["model_based"] else ""),
+             f"{fmt(r['ci_low'])}–{fmt(r['ci_high'])}", str(r["cell"].n)] for r in ranked]
     rows += [["–", "–", r["name"] + " — " + _("not ranked: %(reason)s", reason=r["reason_text"]),
-              *_text(r["cell"])] for r in view.unranked]
-    _table(pdf, [_("Rank"), _("Rank band: plausible ranks (95%)"), _("Agency"), "SIPAS",
-                 _("95% CI"), _("n")], rows, (12, 30, 72, 16, 26, 14))
+              *_text(r["cell"])] for r in unranked]
+    _table(pdf, [_("Rank"), _("Rank band: plausible ranks (95%)"),
+                 _("Counter") if counters else _("Agency"), "SIPAS", _("95% CI"), _("n")],
+           rows, (12, 30, 72, 16, 26, 14))
+    if any(r["model_based"] for r in ranked):
+        pdf.multi_cell(0, 5, "◆ " + _("model-based"), new_x="LMARGIN", new_y="NEXT")
 
 
 def _change(pdf: FPDF, view: ReportView) -> None:
@@ -191,9 +222,10 @@ def pdf_bytes(view: ReportView) -> bytes:
     _chart(pdf, figures.heat(view, "png"))
     pdf.add_page()
     _chart(pdf, figures.by_agency(view, "png"))
-    _breakdown(pdf, view, "agency", _("By agency"), _("Agency"))
+    _breakdown(pdf, view, "agency", _("By agency"), _("Agency"), model=True)
     _ranking(pdf, view)
     pdf.add_page()
     _breakdown(pdf, view, "channel", _("By channel"), _("Channel"))
-    _breakdown(pdf, view, "counter", _("By counter"), _("Counter"))
+    _breakdown(pdf, view, "counter", _("By counter"), _("Counter"), model=True)
+    _ranking(pdf, view, counters=True)
     return bytes(pdf.output())

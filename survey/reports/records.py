@@ -1,10 +1,14 @@
 """The report as flat records (CSV and JSON): the record format of ``python -m analysis sipas``.
 
-Fields: ``section`` (overall | service_area | agency | counter | channel | change | ranking |
-trend), ``period``, then ``by, level, measure, estimate, se, ci_low, ci_high, n, n_eff, deff, flag`` as
-``python -m analysis sipas`` writes them. ``change`` records add ``current``, ``previous`` and
-``p_value`` (``estimate`` is the difference); ``ranking`` records add ``rank``, ``rank_low``,
-``rank_high`` and ``band``.
+Fields: ``section`` (overall | service_area | agency | counter | channel | sensitivity |
+change | ranking | counter_ranking | trend), ``period``, then ``by, level, measure, estimate,
+se, ci_low, ci_high, n, n_eff, deff, flag`` as ``python -m analysis sipas`` writes them.
+Unit records add ``dossiers``, ``coverage`` (responses per 100 dossiers), ``low_coverage``,
+``cell_notes`` (no_total, over_covered, no_responses) and, for the SIPAS index of agencies and
+counters, ``model_estimate``, ``model_ci_low``, ``model_ci_high``, ``model_method``.
+``sensitivity`` is the SIPAS index without the flagged responses. ``change`` records add
+``current``, ``previous`` and ``p_value`` (``estimate`` is the difference); ranking records add
+``rank``, ``rank_low``, ``rank_high``, ``band``, ``basis`` (direct | model) and ``reason``.
 """
 from __future__ import annotations
 
@@ -17,7 +21,9 @@ from .build import Report
 
 BASE = ["section", "period", "by", "level", "measure", "estimate", "se", "ci_low", "ci_high",
         "n", "n_eff", "deff", "flag"]
-EXTRA = ["current", "previous", "p_value", "rank", "rank_low", "rank_high", "band"]
+EXTRA = ["current", "previous", "p_value", "rank", "rank_low", "rank_high", "band", "basis",
+         "reason", "dossiers", "coverage", "low_coverage", "cell_notes", "model_estimate",
+         "model_ci_low", "model_ci_high", "model_method"]
 
 
 def _clean(value):
@@ -45,13 +51,20 @@ def _change(report: Report) -> list[dict]:
              "p_value": r["p_value"]} for r in report.change.to_dict("records")]
 
 
-def _ranking(report: Report) -> list[dict]:
-    if report.ranking is None or report.ranking.empty:
+def _ranking(table: pd.DataFrame | None, section: str, period: str | None) -> list[dict]:
+    if table is None or table.empty:
         return []
-    return [{"section": "ranking", "period": report.filters.period, "by": r["by"],
-             "level": "index", "measure": "SIPAS", **{k: r.get(k) for k in (
+    return [{"section": section, "period": period, "by": r["by"], "level": "index",
+             "measure": "SIPAS", **{k: r.get(k) for k in (
                  "estimate", "se", "ci_low", "ci_high", "n", "flag", "rank", "rank_low",
-                 "rank_high", "band")}} for r in report.ranking.to_dict("records")]
+                 "rank_high", "band", "basis", "reason")}} for r in table.to_dict("records")]
+
+
+def _sensitivity(report: Report) -> list[dict]:
+    record = report.current.sensitivity
+    if not record:
+        return []
+    return [{**record, "section": "sensitivity", "period": report.filters.period, "by": "ALL"}]
 
 
 def _trend(report: Report) -> list[dict]:
@@ -69,7 +82,10 @@ def report_records(report: Report) -> list[dict]:
     rows = _section(report.current.overall, "overall", period)
     for name, table in report.current.breakdowns.items():
         rows += _section(table, name, period)
-    rows += _change(report) + _ranking(report) + _trend(report)
+    rows += _sensitivity(report) + _change(report)
+    rows += _ranking(report.ranking, "ranking", period)
+    rows += _ranking(report.current.rankings.get("counter"), "counter_ranking", period)
+    rows += _trend(report)
     return [{k: _clean(r.get(k)) for k in BASE + EXTRA if k in r or k in BASE} for r in rows]
 
 

@@ -123,6 +123,14 @@ def summary_sheet(sheet: Worksheet, view: ReportView) -> None:
     _append(sheet, [_("95% CI high"), high], [2])
     _append(sheet, [_("Respondents"), h.n], (), {2: COUNT})
     _append(sheet, [_("Flag"), flag_words(h)], ())
+    _append(sheet, [_("Coverage"), h.coverage], [2])
+    _append(sheet, [_("Flagged responses included"), view.weighting.get("flagged", 0)], (),
+            {2: COUNT})
+    without = view.sensitivity
+    if without.shown:
+        _append(sheet, [_("SIPAS index without flagged responses, %"), without.estimate], [2])
+        _append(sheet, [_("95% CI low, without flagged responses"), without.ci_low], [2])
+        _append(sheet, [_("95% CI high, without flagged responses"), without.ci_high], [2])
     for paragraph in view.notes():
         _append(sheet, [_("Method"), paragraph], ())
         sheet.cell(row=sheet.max_row, column=2).alignment = Alignment(wrap_text=True)
@@ -141,28 +149,60 @@ def elements_sheet(sheet: Worksheet, view: ReportView) -> None:
                     {6: COUNT, 8: MEAN})
 
 
+def _unit_extras(c: Cell) -> list:
+    """Coverage, model-based estimate and interval, cell notes in words."""
+    model = c.model or (None, None, None)
+    return [c.coverage, *model, unit_note_words(c)]
+
+
+def unit_note_words(c: Cell) -> str:
+    """Coverage and weighting-cell notes of a unit in words."""
+    words = {"no_total": _("no total"), "over_covered": _("responses > dossiers"),
+             "no_responses": _("no responses")}
+    notes = [_("low coverage")] if c.low_coverage else []
+    return ", ".join(notes + [words.get(n, n) for n in c.notes])
+
+
+def _extra_headers() -> list[str]:
+    return [_("Coverage"), _("SIPAS, model-based"), _("95% CI low"), _("95% CI high"),
+            _("Notes")]
+
+
 def breakdown_sheet(sheet: Worksheet, view: ReportView, breakdown: str, title: str,
                     unit: str) -> None:
-    """One row per (unit, measure) of a breakdown."""
-    _setup(sheet, title, [_("Code"), unit, _("Measure")] + _estimate_headers(),
-           [14, 44, 10, 11, 11, 11, 8, 14])
+    """One row per (unit, measure) of a breakdown; the SIPAS row carries coverage and the
+    model-based estimate."""
+    _setup(sheet, title, [_("Code"), unit, _("Measure")] + _estimate_headers()
+           + _extra_headers(), [14, 44, 10, 11, 11, 11, 8, 14, 10, 11, 11, 11, 20])
     for row in view.breakdowns.get(breakdown, []):
         for measure, c in zip(view.measures, row["cells"]):
-            _append(sheet, [row["code"], row["name"], measure] + _cell_values(c), range(4, 7),
-                    {7: COUNT})
+            extras = _unit_extras(c) if measure == "SIPAS" else []
+            _append(sheet, [row["code"], row["name"], measure] + _cell_values(c) + extras,
+                    [4, 5, 6, 9, 10, 11, 12], {7: COUNT})
 
 
-def ranking_sheet(sheet: Worksheet, view: ReportView) -> None:
-    """Agencies with rank, plausible ranks and band."""
-    _setup(sheet, _("Ranking of agencies"), [_("Rank"), _("Lowest plausible rank"),
-           _("Highest plausible rank"), _("Band"), _("Agency")] + _estimate_headers(),
-           [7, 12, 12, 8, 44, 11, 11, 11, 8, 14])
-    for row in view.ranking:
+def _ranking_rows(sheet: Worksheet, ranked: list[dict], unranked: list[dict]) -> None:
+    for row in ranked:
+        basis = _("model-based") if row["model_based"] else _("direct")
         _append(sheet, [row["rank"], row["rank_low"], row["rank_high"], row["band"],
-                        row["name"]] + _cell_values(row["cell"]), range(6, 9), {9: COUNT})
-    for row in view.unranked:
+                        row["name"], row["estimate"], row["ci_low"], row["ci_high"],
+                        row["cell"].n, basis], range(6, 9), {9: COUNT})
+    for row in unranked:
         _append(sheet, [None, None, None, _("not ranked: %(reason)s", reason=row["reason_text"]),
-                        row["name"]] + _cell_values(row["cell"]), range(6, 9), {9: COUNT})
+                        row["name"]] + _cell_values(row["cell"])[:4], range(6, 9), {9: COUNT})
+
+
+def ranking_sheet(sheet: Worksheet, view: ReportView, counters: bool = False) -> None:
+    """Agencies (or counters) with rank, plausible ranks, band and the estimate ranked on."""
+    _setup(sheet, _("Ranking of counters (model-based)") if counters else
+           _("Ranking of agencies"), [_("Rank"), _("Lowest plausible rank"),
+           _("Highest plausible rank"), _("Band"), _("Counter") if counters else _("Agency"),
+           _("Index, %"), _("95% CI low"), _("95% CI high"), _("n"), _("Basis")],
+           [7, 12, 12, 8, 44, 11, 11, 11, 8, 14])
+    if counters:
+        _ranking_rows(sheet, view.counter_ranking, view.counter_unranked)
+    else:
+        _ranking_rows(sheet, view.ranking, view.unranked)
 
 
 def change_sheet(sheet: Worksheet, view: ReportView) -> None:
@@ -194,6 +234,7 @@ def workbook_bytes(view: ReportView) -> bytes:
             ("channel", _("By channel"), _("Channel"))):
         breakdown_sheet(book.create_sheet(title[:31]), view, breakdown, title, unit)
     ranking_sheet(book.create_sheet(_("Ranking")[:31]), view)
+    ranking_sheet(book.create_sheet(_("Ranking of counters")[:31]), view, counters=True)
     change_sheet(book.create_sheet(_("Change")[:31]), view)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -164,14 +164,15 @@ def test_xlsx_estimates_and_intervals_are_numbers_equal_to_the_json(demo_app, an
                    for r in rows), key
         assert sorted(r[col].value for r in rows) == pytest.approx(
             sorted(r[key] for r in change), rel=1e-12)
-    ranking = book.worksheets[6]
-    for row in _sheet_rows(ranking):  # the rank band is a label of two numeric cells
-        if row[0].value is not None:
-            assert row[1].data_type == row[2].data_type == "n"
-            assert row[3].value == f"{row[1].value}–{row[2].value}"
+    rankings = book.worksheets[6:8]   # agencies, counters
+    for ranking in rankings:
+        for row in _sheet_rows(ranking):  # the rank band is a label of two numeric cells
+            if row[0].value is not None:
+                assert row[1].data_type == row[2].data_type == "n"
+                assert row[3].value == f"{row[1].value}–{row[2].value}"
     for sheet in book.worksheets:  # no other number anywhere written as text
         for row in sheet.iter_rows(min_row=4):
-            for c in row[4:] if sheet is ranking else row:
+            for c in row[4:] if sheet in rankings else row:
                 assert not (c.data_type == "s" and re.fullmatch(r"[\d.,\s–\-−]+", c.value or "x"))
 
 
