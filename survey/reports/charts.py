@@ -2,7 +2,7 @@
 
 Bars carry their 95 % interval as whiskers; suppressed units are left out, units with few answers
 are drawn pale and marked. Text uses DejaVu Sans, shipped with matplotlib (Vietnamese diacritics).
-Every number is written by ``number`` (``present.fmt`` by default: the page's formatter), every
+Every number is written by ``number`` (``numbers.fmt`` by default: the page's formatter), every
 text is at least ``MIN_FONT`` points at the figure's own size, and value axes run from 0 to 100.
 """
 from __future__ import annotations
@@ -14,11 +14,14 @@ from dataclasses import dataclass
 import matplotlib
 
 matplotlib.use("Agg")
+from flask_babel import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
-from .present import Cell, format_number
-from .present import fmt as page_number
+from .filters import trend_quarters
+from .numbers import fmt as page_number
+from .numbers import format_number
+from .presentation import SUPPRESSED, Cell, ReportView
 
 BLUE = "#0b5394"
 PALE = "#9fbbd8"
@@ -199,3 +202,59 @@ def trend(points: list[tuple[str, Cell]], title: str, ylabel: str, fmt: str = "s
         axes.grid(axis="y", color="#ddd")
         axes.set_axisbelow(True)
         return _save(figure, fmt)
+
+
+# The report's charts, drawn from a ``ReportView`` with translated titles.
+TREND_QUARTERS = 6
+NO_ANSWERS = Cell(None, None, None, 0, SUPPRESSED)
+
+
+def _low_n_note() -> str:
+    return _("* fewer than 30 answers (or effective sample size under 30): read with care")
+
+
+def by_breakdown(view: ReportView, breakdown: str, title: str, fmt: str) -> bytes:
+    """SIPAS index per unit of ``breakdown`` with 95 % whiskers."""
+    items = [Bar(row["name"], row["cells"][0])
+             for row in view.breakdowns.get(breakdown, [])]
+    return bars(items, title, _("SIPAS index, % (95% CI)"),
+                       _low_n_note(), fmt, empty=_("No unit has enough answers."),
+                       number=page_number)
+
+
+def area_chart(view: ReportView, fmt: str = "svg") -> bytes:
+    """Bars by service area."""
+    return by_breakdown(view, "service_area", _("SIPAS index by service area"), fmt)
+
+
+def agency_chart(view: ReportView, fmt: str = "svg") -> bytes:
+    """Bars by agency."""
+    return by_breakdown(view, "agency", _("SIPAS index by agency"), fmt)
+
+
+def heat_chart(view: ReportView, fmt: str = "svg") -> bytes:
+    """Criteria × service areas."""
+    return heatmap(view.heat_rows, view.heat_columns, view.heat_grid,
+                          _("Criterion indices by service area, %"),
+                          _("Grey: fewer than 10 answers, not shown. * fewer than 30 answers."),
+                          fmt, empty=_("No data."), number=page_number)
+
+
+def trend_points(view: ReportView) -> list[tuple[str, Cell]]:
+    """Exactly the six quarters ending with the report's period; a quarter without data is
+    a suppressed cell (drawn as a labelled gap)."""
+    given = dict(view.trend)
+    quarters = trend_quarters(view.report.filters.period, TREND_QUARTERS)
+    return [(quarter, given.get(quarter, NO_ANSWERS)) for quarter in quarters]
+
+
+def trend_chart(view: ReportView, fmt: str = "svg") -> bytes:
+    """SIPAS over the last six quarters."""
+    return trend(trend_points(view), _("SIPAS index over the last six quarters"),
+                        _("SIPAS index, %"), fmt, empty=_("No data."), number=page_number,
+                        gap=_("fewer than 10 answers"))
+
+
+CHARTS: dict[str, Callable[[ReportView, str], bytes]] = {
+    "by_area": area_chart, "by_agency": agency_chart, "heatmap": heat_chart,
+    "trend": trend_chart}

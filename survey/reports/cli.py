@@ -8,7 +8,8 @@ from flask.cli import with_appcontext
 
 from ..cli import fail, sipas_cli
 from ..extensions import db
-from .build import build_report
+from .compute import build_report
+from .exports import render_report
 from .filters import FilterError, ReportFilters, check
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -35,8 +36,6 @@ def report_command(period, agency, service_area, channel, questionnaire, weights
                    lang, fmt, out) -> None:
     """Compute the SIPAS report with the same numbers as the web page."""
     from flask import current_app
-
-    from .downloads import render_report
 
     filters = ReportFilters(period=period, agency=agency, service_area=service_area,
                             channel=channel, questionnaire=questionnaire, weights=weights,

@@ -4,10 +4,17 @@
 frame + totals → ``analysis.cells.counter_design`` (cells quarter × agency × service area,
 w = N/n, stratum = cell, fpc = N) → ``analysis.breakdowns`` (every table, coverage, flagged
 sensitivity, model-based small units, rankings, change between periods in one design).
+
+Computed tables are kept in a small in-process cache keyed by the request and a fingerprint of
+the data (``data_version``), so a cached table is never stale; each web worker has its own.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +25,7 @@ from sqlalchemy.orm import Session
 from analysis import breakdowns, cells, sipas, weighting
 
 from .. import periods, queries
-from ..models import Agency, Counter, Questionnaire
-from . import cache
+from ..models import Agency, Counter, PopulationTotal, Questionnaire, Response, ServiceArea
 from .filters import ReportFilters, agency_ids, trend_quarters
 
 BREAKDOWNS = ("service_area", "agency", "counter", "channel")
@@ -243,9 +249,9 @@ def change_table(session: Session, filters: ReportFilters, previous: str) -> pd.
 
 
 def _cached(session: Session, filters: ReportFilters, what: str, compute, *key) -> object:
-    version = cache.data_version(session)
+    version = data_version(session)
     scope = tuple(agency_ids(session, filters) or ())
-    return cache.cached((what, filters.key(), scope, key, version), compute)
+    return cached((what, filters.key(), scope, key, version), compute)
 
 
 def trend_table(session: Session, filters: ReportFilters) -> pd.DataFrame:
@@ -285,3 +291,48 @@ def questionnaire_versions(session: Session, ids: list[int]) -> list[int]:
         return []
     return sorted(session.scalars(sa.select(Questionnaire.version)
                                   .where(Questionnaire.id.in_(ids))).all())
+
+
+
+MAX_ENTRIES = 64
+_entries: OrderedDict[tuple, Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+def data_version(session: Session) -> tuple:
+    """A fingerprint of everything a report depends on."""
+    def ids_with(status: str):
+        return sa.func.sum(sa.case((Response.status == status, Response.id), else_=0))
+
+    responses = session.execute(sa.select(sa.func.count(), sa.func.max(Response.id),
+                                          ids_with("excluded"), ids_with("flagged"))).one()
+    totals = session.execute(sa.select(sa.func.count(), sa.func.sum(PopulationTotal.dossiers),
+                                       sa.func.sum(PopulationTotal.id * PopulationTotal.dossiers)
+                                       )).one()
+    agencies = session.execute(sa.select(sa.func.count(), sa.func.sum(
+        sa.func.coalesce(Agency.parent_id, 0) * Agency.id))).one()
+    questionnaires = session.scalar(sa.select(sa.func.max(Questionnaire.id)))
+    codes = tuple(session.scalar(sa.select(sa.func.sum(sa.func.length(model.code) * model.id)))
+                  for model in (Agency, Counter, ServiceArea))
+    url = str(session.get_bind().url)
+    return (url, *responses, *totals, *agencies, questionnaires, *codes)
+
+
+def cached(key: tuple, compute: Callable[[], Any]) -> Any:
+    """The value stored under ``key``, computed (and stored) when missing."""
+    with _lock:
+        if key in _entries:
+            _entries.move_to_end(key)
+            return _entries[key]
+    value = compute()
+    with _lock:
+        _entries[key] = value
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return value
+
+
+def clear_cache() -> None:
+    """Forget every cached table."""
+    with _lock:
+        _entries.clear()

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from analysis import reliability
 
 from .filters import ReportFilters
-from .present import fmt
+from .numbers import fmt
 
 
 def weighting_status(info: dict | None) -> str:

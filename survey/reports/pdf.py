@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from . import charts, figures
-from .present import Cell, fmt
-from .view import ReportView
+from . import charts
+from .numbers import fmt
+from .presentation import Cell, ReportView
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FAMILY = "DejaVu"
@@ -210,18 +210,18 @@ def pdf_bytes(view: ReportView) -> bytes:
     """The report as PDF bytes."""
     pdf = _document()
     _title_page(pdf, view)
-    _chart(pdf, figures.trend(view, "png"))
+    _chart(pdf, charts.trend_chart(view, "png"))
     _method(pdf, view)
     pdf.add_page()
     _elements(pdf, view)
     _change(pdf, view)
     pdf.add_page()
-    _chart(pdf, figures.by_area(view, "png"))
+    _chart(pdf, charts.area_chart(view, "png"))
     _breakdown(pdf, view, "service_area", _("By service area"), _("Service area"))
     pdf.add_page()
-    _chart(pdf, figures.heat(view, "png"))
+    _chart(pdf, charts.heat_chart(view, "png"))
     pdf.add_page()
-    _chart(pdf, figures.by_agency(view, "png"))
+    _chart(pdf, charts.agency_chart(view, "png"))
     _breakdown(pdf, view, "agency", _("By agency"), _("Agency"), model=True)
     _ranking(pdf, view)
     pdf.add_page()

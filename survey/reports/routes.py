@@ -1,4 +1,4 @@
-"""Views of the reports blueprint: the report page and its charts."""
+"""Views of the reports blueprint: the report page, its charts and its downloads."""
 from __future__ import annotations
 
 from flask import Response, abort, render_template
@@ -6,14 +6,13 @@ from flask_babel import get_locale
 
 from ..auth.access import role_required
 from ..extensions import db
-from . import bp, figures
-from .build import build_report
-from .present import fmt, fmt_p, labels
-from .requests import report_request
-from .view import report_view
+from . import bp, charts, exports
+from .compute import build_report
+from .filters import report_request
+from .numbers import fmt, fmt_p
+from .presentation import labels, report_view
 
 ROLES = ("admin", "analyst", "agency_viewer")
-
 
 def current_view(trend: bool = False):
     """The checked request and the report view it asks for."""
@@ -49,12 +48,58 @@ def index():
 @role_required(*ROLES)
 def chart(name: str):
     """One chart of the report as SVG (same query string as the page)."""
-    if name not in figures.CHARTS:
+    if name not in charts.CHARTS:
         abort(404)
     _asked, view = current_view(trend=name == "trend")
-    svg = figures.CHARTS[name](view, "svg")
+    svg = charts.CHARTS[name](view, "svg")
     return Response(svg, mimetype="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=300"})
 
 
-from . import downloads  # noqa: F401
+MIMETYPES = {
+    "csv": "text/csv",  # Werkzeug adds "; charset=utf-8"; the body starts with a UTF-8 BOM
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def filename(stem: str, filters, fmt: str) -> str:
+    """A download name such as ``sipas-2026-Q3-H-AN.xlsx``."""
+    parts = [stem, filters.period or "all", filters.agency or ""]
+    safe = "-".join(p for p in parts if p).replace("..", "_")
+    return f"{safe}.{fmt}"
+
+
+def attachment(body: bytes | str, name: str, fmt: str) -> Response:
+    """``body`` as a file download."""
+    return Response(body, mimetype=MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/export.<fmt>")
+@role_required(*ROLES)
+def export(fmt: str):
+    """The report as CSV, XLSX or PDF (the same query string as the page)."""
+    if fmt not in ("csv", "xlsx", "pdf"):
+        abort(404)
+    asked = report_request()
+    if asked.error:
+        abort(400, asked.error)
+    report = build_report(db.session, asked.filters)
+    body = exports.render_report(report, fmt, str(get_locale()))
+    return attachment(body, filename("sipas", asked.filters, fmt), fmt)
+
+
+@bp.get("/raw.<fmt>")
+@role_required(*ROLES)
+def raw(fmt: str):
+    """Raw responses without personal data (agency viewers: their subtree only)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    asked = report_request()
+    if asked.error:
+        abort(400, asked.error)
+    frame = exports.raw_frame(db.session, asked.filters)
+    body = exports.raw_csv(frame) if fmt == "csv" else exports.raw_xlsx(frame)
+    return attachment(body, filename("sipas-responses", asked.filters, fmt), fmt)

@@ -15,8 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .present import Cell
-from .view import ReportView
+from .presentation import Cell, ReportView
 
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 PERCENT = "0.0"

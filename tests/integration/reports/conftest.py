@@ -7,7 +7,7 @@ import pytest
 
 from survey import demo
 from survey.extensions import db
-from survey.reports import cache
+from survey.reports.compute import clear_cache
 
 TODAY = date(2026, 11, 23)
 
@@ -15,12 +15,12 @@ TODAY = date(2026, 11, 23)
 @pytest.fixture
 def demo_app(app):
     """``app`` with the demo province (about 1,500 responses over five quarters)."""
-    cache.clear()
+    clear_cache()
     with app.app_context():
         demo.load(db.session, responses=1500, today=TODAY)
         db.session.commit()
     yield app
-    cache.clear()
+    clear_cache()
 
 
 @pytest.fixture

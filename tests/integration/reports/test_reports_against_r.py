@@ -27,8 +27,7 @@ from survey.models import (
     ResponseFlag,
     ServiceArea,
 )
-from survey.reports import cache
-from survey.reports.compute import build_report
+from survey.reports.compute import build_report, clear_cache
 from survey.reports.filters import ReportFilters
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -73,11 +72,11 @@ def _store(session) -> None:
 @pytest.fixture
 def reference_app(app):
     """``app`` holding the reference responses and totals."""
-    cache.clear()
+    clear_cache()
     with app.app_context():
         _store(db.session)
     yield app
-    cache.clear()
+    clear_cache()
 
 
 def _reference(design: str) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from reports_helpers import PERIOD, headline
 
 from survey.extensions import db
-from survey.reports.build import build_report
+from survey.reports.compute import build_report
 from survey.reports.filters import ReportFilters
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -84,7 +84,7 @@ def test_cli_json_and_csv_equal_the_page(demo_app, analyst, tmp_path):
     assert row["estimate"] == sipas["estimate"] and row["se"] == sipas["se"]
     html = analyst.get(f"/reports/?period={PERIOD}").get_data(as_text=True)
     with demo_app.test_request_context("/?lang=vi"):
-        from survey.reports.present import fmt
+        from survey.reports.numbers import fmt
 
         assert headline(html) == fmt(sipas["estimate"])
     with demo_app.app_context():
@@ -102,7 +102,7 @@ def test_cli_agency_report_and_files(demo_app, tmp_path):
             "sipas", "report", "--period", PERIOD, "--format", fmt, "--out", str(out)])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
-    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 8
+    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 9
 
 
 def test_cli_refuses_unknown_agency_and_period(demo_app):

@@ -7,9 +7,9 @@ from openpyxl import load_workbook
 from reports_helpers import PERIOD
 
 from survey.extensions import db
-from survey.reports.build import build_report
+from survey.reports.compute import build_report
+from survey.reports.exports import FORBIDDEN
 from survey.reports.filters import ReportFilters
-from survey.reports.raw import FORBIDDEN
 
 
 def test_xlsx_has_a_summary_and_one_sheet_per_table(demo_app, analyst):

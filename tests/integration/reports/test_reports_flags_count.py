@@ -10,8 +10,7 @@ from survey import periods, queries
 from survey import questionnaires as qdefs
 from survey.extensions import db
 from survey.models import Counter, Response
-from survey.reports import cache
-from survey.reports.compute import build_report
+from survey.reports.compute import build_report, clear_cache
 from survey.reports.filters import ReportFilters
 
 
@@ -40,7 +39,7 @@ def test_an_all_five_submission_is_flagged_and_counts(demo_app, client):
             Response.status == "flagged", Response.survey_date >= periods.parse(period).start))
         counted = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
             Response.status != "excluded", Response.survey_date >= periods.parse(period).start))
-        cache.clear()
+        clear_cache()
         report = build_report(db.session, ReportFilters(period=period), trend=False)
     info = report.current.weighting
     assert (info["flagged"], info["counted"]) == (flagged, counted)

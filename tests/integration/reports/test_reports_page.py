@@ -6,9 +6,10 @@ from flask_babel import force_locale
 from reports_helpers import PERIOD, headline, section
 
 from survey.extensions import db
-from survey.reports.build import build_report
+from survey.reports.compute import build_report
 from survey.reports.filters import ReportFilters
-from survey.reports.present import cell, fmt
+from survey.reports.numbers import fmt
+from survey.reports.presentation import cell
 
 
 def _numbers(app, filters):

@@ -19,11 +19,11 @@ from survey import questionnaires as qdefs
 from survey.extensions import db
 from survey.models import Agency, Answer, Counter, Response
 from survey.queries import latest_questionnaire
-from survey.reports import cache, charts, figures, pdf, records
-from survey.reports.build import build_report
+from survey.reports import charts, exports, pdf
+from survey.reports.compute import build_report, clear_cache
 from survey.reports.filters import ReportFilters, trend_quarters
-from survey.reports.present import MINUS, Cell, fmt, labels
-from survey.reports.view import report_view
+from survey.reports.numbers import MINUS, fmt
+from survey.reports.presentation import Cell, labels, report_view
 
 BOM = b"\xef\xbb\xbf"
 INJECTED = '=HYPERLINK("http://x","y")'
@@ -90,7 +90,7 @@ def _texts(figure):
 def test_charts_use_the_page_formatter_axes_from_zero_and_readable_text(demo_app):
     report, view = _view(demo_app)
     with demo_app.test_request_context("/?lang=vi"), force_locale("vi"):
-        drawn = {name: draw(view, "figure") for name, draw in figures.CHARTS.items()}
+        drawn = {name: draw(view, "figure") for name, draw in charts.CHARTS.items()}
         for name, figure in drawn.items():
             for text in _texts(figure):
                 assert text.get_fontsize() >= max(9, charts.MIN_FONT), (name, text.get_text())
@@ -133,7 +133,7 @@ def test_xlsx_estimates_and_intervals_are_numbers_equal_to_the_json(demo_app, an
     book = load_workbook(io.BytesIO(analyst.get(f"/reports/export.xlsx?period={PERIOD}").data))
     with demo_app.test_request_context("/?lang=vi"), force_locale("vi"):
         report = build_report(db.session, ReportFilters(period=PERIOD))
-        found = json.loads(records.to_json(report))
+        found = json.loads(exports.to_json(report))
         low_label, high_label = _("95% CI low"), _("95% CI high")
     sipas = next(r for r in found if r["section"] == "overall" and r["measure"] == "SIPAS")
     summary = {row[0].value: row[1] for row in book.worksheets[0].iter_rows(min_row=4)}
@@ -188,7 +188,7 @@ def test_names_that_look_like_formulas_stay_text(demo_app, analyst):
         db.session.execute(sa.update(Counter).where(Counter.code == db.session.scalar(
             sa.select(sa.func.min(Counter.code)))).values(code="+1-2"))
         db.session.commit()
-    cache.clear()
+    clear_cache()
     data = analyst.get(f"/reports/export.xlsx?period={PERIOD}").data
     assert _xml_formulas(data) == []
     book = load_workbook(io.BytesIO(data))
@@ -215,7 +215,7 @@ def test_csv_downloads_start_with_a_bom_and_json_does_not(demo_app, analyst):
         frame = pd.read_csv(io.BytesIO(response.data), encoding="utf-8-sig")
         assert frame.columns[0] == first
     with demo_app.test_request_context("/?lang=vi"):
-        text = records.to_json(build_report(db.session, ReportFilters(period=PERIOD)))
+        text = exports.to_json(build_report(db.session, ReportFilters(period=PERIOD)))
     assert text.startswith("[") and not text.encode("utf-8").startswith(BOM)
 
 

@@ -11,9 +11,9 @@ from reports_helpers import PERIOD, section
 from analysis import breakdowns
 from survey.extensions import db
 from survey.reports import charts
-from survey.reports.build import build_report
+from survey.reports.compute import build_report
 from survey.reports.filters import ReportFilters
-from survey.reports.present import Cell
+from survey.reports.presentation import Cell
 
 CURRENT = "2026-Q4"  # the demo's current quarter: no dossier totals yet
 
