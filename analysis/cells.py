@@ -60,6 +60,14 @@ class CellPlan:
         return SurveyDesign(self.frame, weights="weight" if weighted else UNIT_WEIGHT,
                             strata="agency", clusters="counter", lonely_psu=lonely_psu)
 
+    def cell_table(self) -> pd.DataFrame:
+        """One row per original cell with its stratum, flag and coverage (responses per 100
+        dossiers, NaN without a total)."""
+        table = self.cells.drop(columns=["label"]).copy()
+        table["coverage"] = np.where(table["has_total"], 100.0 * table["responses"]
+                                     / table["dossiers"].where(table["has_total"]), np.nan)
+        return table
+
     def summary(self) -> dict:
         """Counts an analyst needs: cells, strata, merges, cells without total or over-covered."""
         cells, strata = self.cells, self.strata

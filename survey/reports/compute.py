@@ -43,6 +43,7 @@ class PeriodTables:
     weighting: dict = field(default_factory=dict)
     sensitivity: dict = field(default_factory=dict)
     rankings: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cells: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def sipas(self) -> dict | None:
@@ -212,7 +213,27 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
                 "counter": breakdowns.ranking(tables["counter"], model="all")}
     sensitivity = breakdowns.sensitivity(design, structure, "status", "valid", inside,
                                          CI_METHOD, LEVEL)
-    return PeriodTables(overall, tables, info, sensitivity, rankings)
+    return PeriodTables(overall, tables, info, sensitivity, rankings, plan.cell_table())
+
+
+def warnings(info: dict) -> list[dict]:
+    """What an analyst must know about the period's cells, as data: ``kind`` and ``detail``
+    (no_totals | partial_totals, over_covered, lonely, merged, questionnaire_versions)."""
+    cells, known = int(info.get("cells") or 0), int(info.get("cells_with_total") or 0)
+    found = []
+    if cells and known < cells:
+        found.append({"kind": "no_totals" if not known else "partial_totals",
+                      "detail": f"{cells - known} of {cells} cells without a dossier total"})
+    for kind, key in (("over_covered", "over_covered"), ("lonely", "lonely_strata")):
+        if info.get(key):
+            found.append({"kind": kind, "detail": ", ".join(info[key])})
+    if info.get("merged_cells"):
+        found.append({"kind": "merged", "detail": f"{info['merged_cells']} cells merged "
+                      f"({info.get('merged_into_agency', 0)} into the agency's quarter)"})
+    if len(info.get("questionnaire_versions") or []) > 1:
+        found.append({"kind": "questionnaire_versions",
+                      "detail": ", ".join(str(v) for v in info["questionnaire_versions"])})
+    return found
 
 
 def change_table(session: Session, filters: ReportFilters, previous: str) -> pd.DataFrame:

@@ -3,12 +3,16 @@
 Records: The report as flat records (CSV and JSON): the record format of ``python -m analysis sipas``.
 
 Fields: ``section`` (overall | service_area | agency | counter | channel | sensitivity |
-change | ranking | counter_ranking | trend), ``period``, then ``by, level, measure, estimate,
+change | cells | warning | ranking | counter_ranking | trend), ``period``, then ``by, level, measure, estimate,
 se, ci_low, ci_high, n, n_eff, deff, flag`` as ``python -m analysis sipas`` writes them.
 Unit records add ``dossiers``, ``coverage`` (responses per 100 dossiers), ``low_coverage``,
 ``cell_notes`` (no_total, over_covered, no_responses) and, for the SIPAS index of agencies and
 counters, ``model_estimate``, ``model_ci_low``, ``model_ci_high``, ``model_method``.
-``sensitivity`` is the SIPAS index without the flagged responses. ``change`` records add
+``sensitivity`` is the SIPAS index without the flagged responses; ``cells`` lists every
+weighting cell (``by`` quarter|agency|service area, ``measure`` its stratum, ``n``, ``dossiers``,
+``coverage``, ``flag`` ok | merged_small | merged_agency | over_covered | no_total); ``warning``
+records carry in ``flag`` no_totals | partial_totals | over_covered | lonely | merged |
+questionnaire_versions and in ``measure`` the detail. ``change`` records add
 ``current``, ``previous`` and ``p_value`` (``estimate`` is the difference); ranking records add
 ``rank``, ``rank_low``, ``rank_high``, ``band``, ``basis`` (direct | model) and ``reason``.
 
@@ -39,7 +43,7 @@ from .. import queries
 from .. import questionnaires as qdefs
 from ..extensions import db
 from ..models import Answer, Questionnaire, Response
-from .compute import Report, domain_mask, load_frame
+from .compute import Report, domain_mask, load_frame, warnings
 from .filters import ReportFilters
 from .pdf import pdf_bytes
 from .presentation import labels, report_view
@@ -86,6 +90,22 @@ def _ranking(table: pd.DataFrame | None, section: str, period: str | None) -> li
                  "rank_high", "band", "basis", "reason")}} for r in table.to_dict("records")]
 
 
+def _cells(report: Report) -> list[dict]:
+    cells = report.current.cells
+    if cells is None or cells.empty:
+        return []
+    return [{"section": "cells", "period": report.filters.period,
+             "by": f"{r['quarter']}|{r['agency']}|{r['service_area']}", "level": "cell",
+             "measure": r["stratum"], "n": r["responses"], "dossiers": r["dossiers"],
+             "coverage": r["coverage"], "flag": r["flag"]} for r in cells.to_dict("records")]
+
+
+def _warnings(report: Report) -> list[dict]:
+    return [{"section": "warning", "period": report.filters.period, "by": "ALL",
+             "level": "warning", "measure": w["detail"], "flag": w["kind"]}
+            for w in warnings(report.current.weighting)]
+
+
 def _sensitivity(report: Report) -> list[dict]:
     record = report.current.sensitivity
     if not record:
@@ -108,7 +128,7 @@ def report_records(report: Report) -> list[dict]:
     rows = _section(report.current.overall, "overall", period)
     for name, table in report.current.breakdowns.items():
         rows += _section(table, name, period)
-    rows += _sensitivity(report) + _change(report)
+    rows += _sensitivity(report) + _change(report) + _cells(report) + _warnings(report)
     rows += _ranking(report.ranking, "ranking", period)
     rows += _ranking(report.current.rankings.get("counter"), "counter_ranking", period)
     rows += _trend(report)

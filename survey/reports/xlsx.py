@@ -220,6 +220,22 @@ def change_sheet(sheet: Worksheet, view: ReportView) -> None:
                 {3: COUNT, 5: COUNT, 9: P_VALUE})
 
 
+def cells_sheet(sheet: Worksheet, view: ReportView) -> None:
+    """Every weighting cell: responses, dossiers, coverage, its stratum and flag."""
+    _setup(sheet, _("Weighting cells"), [_("Quarter"), _("Agency"), _("Service area"),
+           _("Responses"), _("Dossiers"), _("Coverage"), _("Stratum"), _("Flag")],
+           [10, 36, 30, 11, 11, 10, 34, 18])
+    words = {"ok": "", "merged_small": _("merged with small cells"),
+             "merged_agency": _("merged into the agency's quarter"),
+             "over_covered": _("responses > dossiers"), "no_total": _("no total")}
+    cells = view.report.current.cells
+    for row in ([] if cells is None else cells.to_dict("records")):
+        _append(sheet, [row["quarter"], view.labels.agencies.get(row["agency"], row["agency"]),
+                        view.labels.areas.get(row["service_area"], row["service_area"]),
+                        row["responses"], row["dossiers"], row["coverage"], row["stratum"],
+                        words.get(row["flag"], row["flag"])], [6], {4: COUNT, 5: COUNT})
+
+
 def workbook_bytes(view: ReportView) -> bytes:
     """The whole workbook as bytes."""
     book = Workbook()
@@ -235,6 +251,7 @@ def workbook_bytes(view: ReportView) -> bytes:
     ranking_sheet(book.create_sheet(_("Ranking")[:31]), view)
     ranking_sheet(book.create_sheet(_("Ranking of counters")[:31]), view, counters=True)
     change_sheet(book.create_sheet(_("Change")[:31]), view)
+    cells_sheet(book.create_sheet(_("Weighting cells")[:31]), view)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -156,7 +156,7 @@ def test_xlsx_estimates_and_intervals_are_numbers_equal_to_the_json(demo_app, an
             checked += 1
     assert checked > 10
     change = [r for r in found if r["section"] == "change"]
-    rows = _sheet_rows(book.worksheets[-1])
+    rows = _sheet_rows(book.worksheets[8])   # the change sheet
     assert len(rows) == len(change) > 0
     for col, key, number_format in ((5, "estimate", "0.0"), (6, "ci_low", "0.0"),
                                     (7, "ci_high", "0.0"), (8, "p_value", "0.000")):

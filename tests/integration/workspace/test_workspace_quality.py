@@ -51,7 +51,7 @@ def test_exclusion_keeps_the_response_but_leaves_it_out_of_estimates(
     drop = make_response(status="flagged", flags=(("burst", "9 responses in 60 s"),))
     with app.app_context():
         from survey.extensions import db
-        assert len(queries.responses_frame(db.session)) == 1
+        assert len(queries.responses_frame(db.session)) == 2   # a flag is advice: it counts
     assert submit(f"/admin/quality/{drop}/exclude", {"reason": ""}).status_code == 422
     submit(f"/admin/quality/{drop}/exclude", {"reason": "Loạt phiếu từ một máy"})
     stored = _response(in_db, drop)
