@@ -87,7 +87,8 @@ def sipas_difference(design: SurveyDesign, structure, by: str, a, b,
                      level: float = 0.95) -> pd.DataFrame:
     """Every SIPAS measure in domain A minus domain B of one design (same-design z_A − z_B).
 
-    Share measures in percentage points, mean scores on the 1–5 scale.
+    Share measures in percentage points, mean scores on the 1–5 scale; ``significant`` is
+    p < 1 − ``level``.
     """
     from . import sipas
     structure = sipas.load_structure(structure)
@@ -114,7 +115,9 @@ def sipas_difference(design: SurveyDesign, structure, by: str, a, b,
         result["conf_level"] = result.pop("level")
         rows.append({"level": levels[i], "measure": measures[i], "a": str(a), "b": str(b),
                      "estimate_a": est_a[i], "estimate_b": est_b[i], **result})
-    return pd.DataFrame(rows).rename(columns={"estimate": "difference"})
+    table = pd.DataFrame(rows).rename(columns={"estimate": "difference"})
+    table["significant"] = table["p_value"] < 1 - level   # NaN p-values are not significant
+    return table
 
 
 @dataclass

@@ -264,6 +264,7 @@ def change_table(session: Session, filters: ReportFilters, previous: str) -> pd.
         "current": change["estimate_a"], "previous": change["estimate_b"],
         "difference": change["difference"], "se": change["se"], "ci_low": change["ci_low"],
         "ci_high": change["ci_high"], "p_value": change["p_value"],
+        "significant": change["significant"],
         "n": now.loc[key, "n"].to_numpy(), "n_previous": before.loc[key, "n"].to_numpy(),
         "flag": now.loc[key, "flag"].to_numpy(),
         "flag_previous": before.loc[key, "flag"].to_numpy()})
@@ -312,7 +313,6 @@ def questionnaire_versions(session: Session, ids: list[int]) -> list[int]:
         return []
     return sorted(session.scalars(sa.select(Questionnaire.version)
                                   .where(Questionnaire.id.in_(ids))).all())
-
 
 
 MAX_ENTRIES = 64

@@ -149,7 +149,6 @@ def to_csv(report: Report) -> str:
     return BOM + frame.to_csv(index=False, float_format="%.17g")
 
 
-
 KEYS = ["response_id", "period", "survey_date", "agency", "counter", "service_area",
         "channel", "weight", "stratum", "fpc"]
 FORBIDDEN = {"dossier_hash", "client_id", "dossier_ref", "received_at", "started_at",

@@ -181,7 +181,6 @@ def trend_quarters(period: str | None, count: int = 6) -> list[str]:
     return [q.label for q in reversed(quarters)]
 
 
-
 ALL = ""
 
 
@@ -261,7 +260,6 @@ class ReportForm(Form):
             questionnaire=self.questionnaire.data or "sipas",
             weights=self.weights.data or "dossiers",
             variance=self.variance.data or "design")
-
 
 
 @dataclass

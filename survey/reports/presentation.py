@@ -161,10 +161,6 @@ def matrix(table: pd.DataFrame, rows: list[str], units: list[str]) -> list[list[
     return [[cell(keyed.get((unit, measure))) for unit in units] for measure in rows]
 
 
-
-SIGNIFICANCE = 0.05
-
-
 @dataclass
 class ElementRow:
     """An element with its index; its criteria with index and mean score (1–5)."""
@@ -266,8 +262,7 @@ def _change(report: Report, names: Labels) -> list[dict]:
             "ci_low": record["ci_low"] if comparable else None,
             "ci_high": record["ci_high"] if comparable else None,
             "p_value": p_value if comparable else None,
-            "significant": bool(comparable and p_value is not None
-                                and not math.isnan(p_value) and p_value < SIGNIFICANCE)})
+            "significant": bool(comparable and record.get("significant"))})
     rows.sort(key=lambda r: r["level"] != "index")
     return rows
 
