@@ -32,17 +32,13 @@ class ReportTables:
     rankings: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _domain_column(design: SurveyDesign, values: pd.Series, inside: np.ndarray | None) -> str:
-    """Add a domain column (unit inside the report's domain, OUTSIDE elsewhere); its name."""
-    name = f"_domain_{values.name}"
-    labels = values.astype(str).to_numpy(dtype=object)
-    if inside is not None:
-        labels = np.where(inside, labels, OUTSIDE)
-    design.frame[name] = labels
-    return name
+def _domain(values, inside: np.ndarray | None) -> np.ndarray:
+    """One domain label per row: the unit inside the report's domain, OUTSIDE elsewhere."""
+    labels = np.asarray(values).astype(str).astype(object)
+    return labels if inside is None else np.where(inside, labels, OUTSIDE)
 
 
-def _table(design: SurveyDesign, structure, by: str | None, ci: str, level: float
+def _table(design: SurveyDesign, structure, by: np.ndarray | None, ci: str, level: float
            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ALL records and the per-domain records (OUTSIDE left out) of ``by``."""
     frame = sipas.indices(design, structure, by=by, ci=ci, level=level).to_frame()
@@ -58,9 +54,8 @@ def overall_table(design: SurveyDesign, structure, inside: np.ndarray | None = N
     structure = sipas.load_structure(structure)
     if inside is None:
         return _table(design, structure, None, ci, level)[0]
-    column = _domain_column(design, pd.Series(INSIDE, index=design.frame.index, name="inside"),
-                            inside)
-    domains = _table(design, structure, column, ci, level)[1]
+    domains = _table(design, structure, _domain(np.full(design.n, INSIDE), inside), ci,
+                     level)[1]
     return domains.assign(by=WHOLE)
 
 
@@ -167,8 +162,7 @@ def breakdown_table(design: SurveyDesign, structure, column: str,
                     level: float = 0.95) -> pd.DataFrame:
     """Records per unit of ``column`` inside the report's domain (a domain of the design)."""
     structure = sipas.load_structure(structure)
-    by = _domain_column(design, design.frame[column].rename(column), inside)
-    return _table(design, structure, by, ci, level)[1]
+    return _table(design, structure, _domain(design.column(column), inside), ci, level)[1]
 
 
 def sensitivity(design: SurveyDesign, structure, column: str, value,
@@ -181,9 +175,7 @@ def sensitivity(design: SurveyDesign, structure, column: str, value,
     mask = keep if inside is None else keep & inside
     if not mask.any():
         return {}
-    by = _domain_column(design, pd.Series(INSIDE, index=design.frame.index,
-                                          name="sensitivity"), mask)
-    rows = _table(design, structure, by, ci, level)[1]
+    rows = _table(design, structure, _domain(np.full(design.n, INSIDE), mask), ci, level)[1]
     index = rows[rows["level"] == "index"]
     return index.iloc[0].to_dict() if len(index) else {}
 
@@ -193,9 +185,8 @@ def period_change(design: SurveyDesign, structure, column: str, current, previou
     """Every measure in period ``current`` minus ``previous``: the periods are domains of one
     design (``compare.sipas_difference``); empty when either period has no row."""
     structure = sipas.load_structure(structure)
-    by = _domain_column(design, design.frame[column].rename(column), inside)
-    present = set(design.frame[by])
-    if str(current) not in present or str(previous) not in present:
+    by = _domain(design.column(column), inside)
+    if str(current) not in set(by) or str(previous) not in set(by):
         return pd.DataFrame()
     return compare.sipas_difference(design, structure, by, str(current), str(previous),
                                     level=level)

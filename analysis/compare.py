@@ -83,7 +83,7 @@ def design_difference(design: SurveyDesign, column: str, by: str, a, b,
     return _difference(estimates[0] - estimates[1], se, design.df, level)
 
 
-def sipas_difference(design: SurveyDesign, structure, by: str, a, b,
+def sipas_difference(design: SurveyDesign, structure, by, a, b,
                      level: float = 0.95) -> pd.DataFrame:
     """Every SIPAS measure in domain A minus domain B of one design (same-design z_A − z_B).
 

@@ -91,11 +91,18 @@ class EstimateTable:
         return pd.DataFrame([row.to_dict() for row in self.rows])
 
 
-def domain_codes(design: SurveyDesign, by: str | None) -> tuple[np.ndarray, list[str]]:
-    """Integer domain code per row (−1 where the domain value is missing) and sorted labels."""
+def domain_codes(design: SurveyDesign, by) -> tuple[np.ndarray, list[str]]:
+    """Integer domain code per row (−1 where the domain value is missing) and sorted labels.
+
+    ``by``: None (one domain "ALL"), a column name, or one label per row (R's ``svyby`` with
+    a factor that is not a column of the data).
+    """
     if by is None:
         return np.zeros(design.n, dtype=np.int64), ["ALL"]
-    codes, labels = pd.factorize(design.column(by), sort=True)
+    values = design.column(by) if isinstance(by, str) else pd.Series(np.asarray(by))
+    if len(values) != design.n:
+        raise DesignError(f"by has {len(values)} labels for {design.n} rows")
+    codes, labels = pd.factorize(values, sort=True)
     return np.asarray(codes, dtype=np.int64), [str(v) for v in labels]
 
 

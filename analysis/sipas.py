@@ -313,6 +313,7 @@ def _table(results: list[tuple[str, dict, float]], structure, layout, by, ci, le
         raise DesignError(f"unknown interval method {ci!r}; use one of "
                           f"{', '.join(intervals.METHODS)}")
     frames = [_records(label, res, structure, df, ci, level) for label, res, df in results]
+    by = by if by is None or isinstance(by, str) else getattr(by, "name", None) or "domain"
     return SipasTable(pd.concat(frames, ignore_index=True)[FIELDS], by, layout.lonely_strata,
                       layout.df)
 
@@ -357,11 +358,13 @@ def design_sums(design: SurveyDesign, structure, by: str | None = None) -> pd.Da
     return cells_to_frame(cells, design.layout, labels, structure)
 
 
-def domain_result(design: SurveyDesign, structure: Structure, by: str, label) -> dict:
-    """Estimates, variances and PSU-level z's (``psu``, ``z``) of one domain of ``by``."""
+def domain_result(design: SurveyDesign, structure: Structure, by, label) -> dict:
+    """Estimates, variances and PSU-level z's (``psu``, ``z``) of one domain of ``by`` (a
+    column name or one label per row)."""
     columns, g, labels, cells = _design_cells(design, structure, by)
     if str(label) not in labels:
-        raise DesignError(f"column {by!r}: empty domain {label!r}", column=by)
+        name = by if isinstance(by, str) else "by"
+        raise DesignError(f"column {name!r}: empty domain {label!r}", column=name)
     d = labels.index(str(label))
     inside = cells.select(cells.domain == d)
     if not design.calibration:

@@ -145,3 +145,12 @@ def test_coverage_is_responses_per_hundred_dossiers_of_cells_with_a_total():
     table = cells.coverage(cells.counter_design(frame, totals).frame, "agency").set_index("by")
     assert table.loc["A", "coverage"] == pytest.approx(100 * 4 / 400)
     assert np.isnan(table.loc["B", "coverage"])
+
+
+def test_breakdowns_leave_the_callers_data_unchanged():
+    plan = _plan("2026-Q3")
+    before = list(plan.frame.columns)
+    inside = (plan.frame["channel"] == "kiosk").to_numpy()
+    table = breakdowns.breakdown_table(plan.design(), "sipas", "agency", inside)
+    assert list(plan.frame.columns) == before
+    assert breakdowns.OUTSIDE not in set(table["by"]) and len(set(table["by"])) == 6
