@@ -38,14 +38,12 @@ def _domain(values, inside: np.ndarray | None) -> np.ndarray:
     return labels if inside is None else np.where(inside, labels, OUTSIDE)
 
 
-def _table(design: SurveyDesign, structure, by: np.ndarray | None, ci: str, level: float
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ALL records and the per-domain records (OUTSIDE left out) of ``by``."""
-    frame = sipas.indices(design, structure, by=by, ci=ci, level=level).to_frame()
-    size = 2 * len(structure.criteria) + len(structure.elements) + 1
-    whole, domains = frame.iloc[:size], frame.iloc[size:]
-    return whole.reset_index(drop=True), \
-        domains[domains["by"] != OUTSIDE].reset_index(drop=True)
+def _domains(design: SurveyDesign, structure, by: np.ndarray, ci: str, level: float
+             ) -> pd.DataFrame:
+    """The per-domain records of ``by`` (OUTSIDE left out, no "ALL" rows)."""
+    frame = sipas.indices(design, structure, by=by, ci=ci, level=level,
+                          overall=False).to_frame()
+    return frame[frame["by"] != OUTSIDE].reset_index(drop=True)
 
 
 def overall_table(design: SurveyDesign, structure, inside: np.ndarray | None = None,
@@ -53,9 +51,8 @@ def overall_table(design: SurveyDesign, structure, inside: np.ndarray | None = N
     """Records of the report's whole domain (all rows, or the ``inside`` domain as "ALL")."""
     structure = sipas.load_structure(structure)
     if inside is None:
-        return _table(design, structure, None, ci, level)[0]
-    domains = _table(design, structure, _domain(np.full(design.n, INSIDE), inside), ci,
-                     level)[1]
+        return sipas.indices(design, structure, ci=ci, level=level).to_frame()
+    domains = _domains(design, structure, _domain(np.full(design.n, INSIDE), inside), ci, level)
     return domains.assign(by=WHOLE)
 
 
@@ -162,7 +159,7 @@ def breakdown_table(design: SurveyDesign, structure, column: str,
                     level: float = 0.95) -> pd.DataFrame:
     """Records per unit of ``column`` inside the report's domain (a domain of the design)."""
     structure = sipas.load_structure(structure)
-    return _table(design, structure, _domain(design.column(column), inside), ci, level)[1]
+    return _domains(design, structure, _domain(design.column(column), inside), ci, level)
 
 
 def sensitivity(design: SurveyDesign, structure, column: str, value,
@@ -175,7 +172,7 @@ def sensitivity(design: SurveyDesign, structure, column: str, value,
     mask = keep if inside is None else keep & inside
     if not mask.any():
         return {}
-    rows = _table(design, structure, _domain(np.full(design.n, INSIDE), mask), ci, level)[1]
+    rows = _domains(design, structure, _domain(np.full(design.n, INSIDE), mask), ci, level)
     index = rows[rows["level"] == "index"]
     return index.iloc[0].to_dict() if len(index) else {}
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from . import intervals
+from . import domains, intervals
 from .design import DesignError, SurveyDesign, numeric_column
 from .estimators import domain_codes, matches
 
@@ -92,22 +92,28 @@ def sipas_difference(design: SurveyDesign, structure, by, a, b,
     """
     from . import sipas
     structure = sipas.load_structure(structure)
-    results = {}
-    for label in (a, b):
-        results[label] = sipas.domain_result(design, structure, by, label)
-    ra, rb = results[a], results[b]
-    psu = np.union1d(ra["psu"], rb["psu"])
-    z = np.zeros((len(psu), ra["z"].shape[1]))
-    z[np.searchsorted(psu, ra["psu"])] += ra["z"]
-    z[np.searchsorted(psu, rb["psu"])] -= rb["z"]
-    var = design.layout.variance_from_cells(psu, z)
     k = len(structure.criteria)
+    if design.calibration:
+        ra, rb = (sipas.domain_result(design, structure, by, label) for label in (a, b))
+        psu = np.union1d(ra["psu"], rb["psu"])
+        z = np.zeros((len(psu), ra["z"].shape[1]))
+        z[np.searchsorted(psu, ra["psu"])] += ra["z"]
+        z[np.searchsorted(psu, rb["psu"])] -= rb["z"]
+        var = design.layout.variance_from_cells(psu, z)
+        shares_a, shares_b = (np.concatenate([r["share"], r["mean"]]) for r in (ra, rb))
+    else:
+        g, labels = domain_codes(design, by)
+        for label in (a, b):
+            if str(label) not in labels:
+                name = by if isinstance(by, str) else "by"
+                raise DesignError(f"column {name!r}: empty domain {label!r}", column=name)
+        shares_a, shares_b, var = domains.domain_difference(
+            design, structure, g, labels.index(str(a)), labels.index(str(b)))
     codes = [e.code for e in structure.elements]
     levels = ["criterion"] * k + ["element"] * len(codes) + ["index"] + ["mean"] * k
     measures = structure.criteria + codes + ["SIPAS"] + structure.criteria
     scale = np.array([100.0] * (len(levels) - k) + [1.0] * k)
-    est_a = np.concatenate([ra["share"], ra["mean"]]) * scale
-    est_b = np.concatenate([rb["share"], rb["mean"]]) * scale
+    est_a, est_b = shares_a * scale, shares_b * scale
     rows = []
     for i in range(len(levels)):
         d = _difference(est_a[i] - est_b[i], np.sqrt(var[i]) * scale[i], design.df, level)

@@ -32,6 +32,7 @@ import pandas as pd
 from . import intervals
 from .calibration import CalibratedSums
 from .design import DesignError, PsuLayout, SurveyDesign
+from .domains import composition, domain_results
 from .estimators import domain_codes, srs_factor
 from .reliability import flags
 from .sums import (
@@ -155,20 +156,6 @@ class SipasTable:
         return len(self.frame)
 
 
-def _composition(structure: Structure, available: np.ndarray):
-    """Matrices criterion → element (K × E) and element → index (E,), over available criteria."""
-    index = {c: k for k, c in enumerate(structure.criteria)}
-    c_mat = np.zeros((len(index), len(structure.elements)))
-    for e, element in enumerate(structure.elements):
-        ks = [index[c] for c in element.criteria if available[index[c]]]
-        if ks:
-            c_mat[ks, e] = 1.0 / len(ks)
-    has = c_mat.sum(axis=0) > 0
-    weights = np.array([e.weight for e in structure.elements]) * has
-    v = weights / weights.sum() if weights.sum() > 0 else weights
-    return c_mat, has, v
-
-
 def domain_measures(psu, z_share, z_mean, totals: dict, structure: Structure,
                     layout: PsuLayout) -> dict:
     """Estimates and variances of every measure of one domain.
@@ -178,7 +165,7 @@ def domain_measures(psu, z_share, z_mean, totals: dict, structure: Structure,
     """
     a, s, y, q = totals["a"], totals["s"], totals["y"], totals["q"]
     available = a > 0
-    c_mat, has, v = _composition(structure, available)
+    c_mat, has, v = composition(structure, available)
     with np.errstate(divide="ignore", invalid="ignore"):
         p, m = s / a, y / a
         z_share = np.where(available, z_share, 0.0)
@@ -273,33 +260,45 @@ def _se(variance: np.ndarray) -> np.ndarray:
     return np.sqrt(np.where(np.abs(variance) < 1e-24, 0.0, variance))
 
 
-def _records(label: str, res: dict, structure: Structure, df: float, ci: str,
+def _stack(results: list[tuple[str, dict, float]], key: str) -> np.ndarray:
+    return np.stack([np.asarray(res[key], dtype=float) for _, res, _ in results])
+
+
+def _records(results: list[tuple[str, dict, float]], structure: Structure, ci: str,
              level: float) -> pd.DataFrame:
-    """Records of one domain: criteria, elements, index (percent), then mean scores."""
-    k = len(structure.criteria)
-    est, se = res["share"], _se(res["var_share"])
-    n = res["n_share"]
+    """Records of every domain, domain after domain: criteria, elements, index (percent), then
+    mean scores; computed for all domains at once (arrays domains × measures)."""
+    k, codes = len(structure.criteria), [e.code for e in structure.elements]
+    df = np.array([d for _, _, d in results], dtype=float)[:, None]
+    est, se, n = _stack(results, "share"), _se(_stack(results, "var_share")), \
+        _stack(results, "n_share")
+    m, se_m, n_m = _stack(results, "mean"), _se(_stack(results, "var_mean")), \
+        _stack(results, "n_mean")
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where(se > 0, est * (1 - est) / se ** 2, n)
         low, high, used = intervals.share_interval(ci, est, se, n=n, df=df, level=level)
-        m, se_m, n_m = res["mean"], _se(res["var_mean"]), res["n_mean"]
-        n_eff_m = np.where(se_m > 0, res["s2_mean"] / se_m ** 2, n_m)
+        n_eff_m = np.where(se_m > 0, _stack(results, "s2_mean") / se_m ** 2, n_m)
         low_m, high_m = intervals.wald(m, se_m, df, level)
-        deff = np.where(res["srs_share"] > 0, se ** 2 / res["srs_share"], np.nan)
-        deff_m = np.where(res["srs_mean"] > 0, se_m ** 2 / res["srs_mean"], np.nan)
-    codes = [e.code for e in structure.elements]
-    share = pd.DataFrame({
-        "by": label, "level": ["criterion"] * k + ["element"] * len(codes) + ["index"],
-        "measure": structure.criteria + codes + ["SIPAS"], "estimate": 100 * est,
-        "se": 100 * se, "ci_low": 100 * low, "ci_high": 100 * high, "n": n.astype(np.int64),
-        "n_eff": n_eff, "deff": deff,
-        "flag": flags(n, n_eff, se, 100 * (high - low), wide=20.0), "ci_method": used, "df": df})
-    mean = pd.DataFrame({
-        "by": label, "level": "mean", "measure": structure.criteria, "estimate": m, "se": se_m,
-        "ci_low": low_m, "ci_high": high_m, "n": n_m.astype(np.int64), "n_eff": n_eff_m,
-        "deff": deff_m, "flag": flags(n_m, n_eff_m, se_m, high_m - low_m, wide=None),
-        "ci_method": "wald", "df": df})
-    return pd.concat([share, mean], ignore_index=True)
+        srs, srs_m = _stack(results, "srs_share"), _stack(results, "srs_mean")
+        deff = np.where(srs > 0, se ** 2 / srs, np.nan)
+        deff_m = np.where(srs_m > 0, se_m ** 2 / srs_m, np.nan)
+    width = est.shape[1] + k
+    columns = {
+        "by": np.repeat([label for label, _, _ in results], width),
+        "level": np.tile(["criterion"] * k + ["element"] * len(codes) + ["index"]
+                         + ["mean"] * k, len(results)),
+        "measure": np.tile(structure.criteria + codes + ["SIPAS"] + structure.criteria,
+                           len(results)),
+        "estimate": np.hstack([100 * est, m]), "se": np.hstack([100 * se, se_m]),
+        "ci_low": np.hstack([100 * low, low_m]), "ci_high": np.hstack([100 * high, high_m]),
+        "n": np.hstack([n, n_m]).astype(np.int64), "n_eff": np.hstack([n_eff, n_eff_m]),
+        "deff": np.hstack([deff, deff_m]),
+        "flag": np.hstack([flags(n, n_eff, se, 100 * (high - low), wide=20.0),
+                           flags(n_m, n_eff_m, se_m, high_m - low_m, wide=None)]),
+        "ci_method": np.hstack([np.broadcast_to(used, est.shape),
+                                np.full(m.shape, "wald", dtype=object)]),
+        "df": np.repeat(df, width, axis=1)}
+    return pd.DataFrame({name: np.asarray(values).ravel() for name, values in columns.items()})
 
 
 def _cells_df(cells: CellSums, layout: PsuLayout) -> float:
@@ -312,10 +311,10 @@ def _table(results: list[tuple[str, dict, float]], structure, layout, by, ci, le
     if ci not in intervals.METHODS:
         raise DesignError(f"unknown interval method {ci!r}; use one of "
                           f"{', '.join(intervals.METHODS)}")
-    frames = [_records(label, res, structure, df, ci, level) for label, res, df in results]
+    frame = _records(results, structure, ci, level) if results else \
+        pd.DataFrame(columns=FIELDS)
     by = by if by is None or isinstance(by, str) else getattr(by, "name", None) or "domain"
-    return SipasTable(pd.concat(frames, ignore_index=True)[FIELDS], by, layout.lonely_strata,
-                      layout.df)
+    return SipasTable(frame[FIELDS], by, layout.lonely_strata, layout.df)
 
 
 def indices_from_cells(cells: CellSums, layout: PsuLayout, labels: list, structure: Structure,
@@ -374,23 +373,25 @@ def domain_result(design: SurveyDesign, structure: Structure, by, label) -> dict
 
 
 def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "logit",
-            level: float = 0.95) -> SipasTable:
+            level: float = 0.95, overall: bool = True) -> SipasTable:
     """Criterion, element, SIPAS indices and mean scores: "ALL" rows, then per domain of ``by``.
 
     ``structure``: a Structure, a definition dict, a questionnaire code or a .json path.
-    ``ci``: logit (default) | beta | wilson | wald for the share measures.
+    ``ci``: logit (default) | beta | wilson | wald for the share measures. ``by``: a column
+    name or one label per row; ``overall`` False leaves the "ALL" rows out (R's ``svyby``).
+    Uncalibrated designs take every domain in one pass (``domains``); calibrated ones go
+    domain by domain through the calibration residuals.
     """
     structure = load_structure(structure)
+    if not design.calibration:
+        return _uncalibrated(design, structure, by, ci, level, overall or by is None)
     columns, g, labels, cells = _design_cells(design, structure, by)
     layout = design.layout
-    if design.calibration:
-        calibrated = CalibratedSums(design, columns, g, len(labels), structure.satisfied_min)
+    calibrated = CalibratedSums(design, columns, g, len(labels), structure.satisfied_min)
 
-        def measures(part, slot):
-            return _calibrated_cell_measures(part, slot, calibrated, structure, layout)
-    else:
-        def measures(part, slot):
-            return _cell_measures(part, structure, layout)
+    def measures(part, slot):
+        return _calibrated_cell_measures(part, slot, calibrated, structure, layout)
+
     answers = np.column_stack(columns) if columns else np.zeros((design.n, 0))
     results = [("ALL", add_srs_variance(measures(cells.by_psu(), None), answers,
                                         design.weights, structure), float(design.df))]
@@ -403,4 +404,20 @@ def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "l
             res = add_srs_variance(measures(inside, d + 1), answers[rows],
                                    design.weights[rows], structure)
             results.append((label, res, _cells_df(inside, layout)))
+    if not overall and by is not None:
+        results = results[1:]
     return _table(results, structure, layout, by, ci, level)
+
+
+def _uncalibrated(design: SurveyDesign, structure: Structure, by, ci: str, level: float,
+                  overall: bool) -> SipasTable:
+    """``indices`` of an uncalibrated design: every domain in one pass (``domains``)."""
+    results = []
+    if overall:
+        (whole, _), = domain_results(design, structure, np.zeros(design.n, np.int64), 1)
+        results.append(("ALL", whole, float(design.df)))
+    if by is not None:
+        g, labels = domain_codes(design, by)
+        results += [(label, res, df) for label, (res, df) in
+                    zip(labels, domain_results(design, structure, g, len(labels)))]
+    return _table(results, structure, design.layout, by, ci, level)

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import reference_cases as rc
 
-from analysis import DesignError, SurveyDesign, compare, reliability, weighting
+from analysis import DesignError, SurveyDesign, compare, reliability, sipas, weighting
 
 
 @pytest.fixture
@@ -100,6 +100,24 @@ def test_sipas_difference_between_domains(sipas_design, structure):
     row = table[table["measure"] == "SIPAS"].iloc[0]
     assert row["level"] == "index" and row["difference"] > 0 and row["p_value"] < 0.05
     assert len(table) == 50
+
+
+def test_sipas_difference_counts_the_covariance_of_domains_sharing_clusters(sipas_design,
+                                                                            structure):
+    """The one-pass difference equals z_A − z_B built from each domain's PSU totals."""
+    a, b = (sipas.domain_result(sipas_design, structure, "service_area", label)
+            for label in ("LV05", "LV02"))
+    psu = np.union1d(a["psu"], b["psu"])
+    z = np.zeros((len(psu), a["z"].shape[1]))
+    z[np.searchsorted(psu, a["psu"])] += a["z"]
+    z[np.searchsorted(psu, b["psu"])] -= b["z"]
+    expected = np.sqrt(sipas_design.layout.variance_from_cells(psu, z))
+    table = compare.sipas_difference(sipas_design, structure, "service_area", "LV05", "LV02")
+    scale = np.where(table["level"] == "mean", 1.0, 100.0)
+    np.testing.assert_allclose(table["se"], expected * scale, rtol=1e-10)
+    independent = np.sqrt(sipas_design.layout.variance_from_cells(a["psu"], a["z"])
+                          + sipas_design.layout.variance_from_cells(b["psu"], b["z"]))
+    assert not np.allclose(table["se"], independent * scale, rtol=1e-3)  # shared PSUs matter
 
 
 def test_rank_bands_share_ranks_of_indistinguishable_units():
