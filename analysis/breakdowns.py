@@ -76,11 +76,11 @@ def cell_notes(frame: pd.DataFrame, by: str | None, inside: np.ndarray | None) -
     """Per unit: the weighting-cell problems among its responses ("no_total", "over_covered")."""
     rows = frame if inside is None else frame[inside]
     key = rows[by].astype(str) if by else pd.Series(WHOLE, index=rows.index)
-    notes = {}
-    for unit, flags in rows.groupby(key)["cell_flag"]:
-        found = sorted(set(flags) - {"ok"})
-        notes[unit] = ",".join(found)
-    return pd.Series(notes, dtype=object)
+    pairs = pd.DataFrame({"unit": key.to_numpy(), "flag": rows["cell_flag"].to_numpy()})
+    pairs = pairs.drop_duplicates()
+    problems = pairs[pairs["flag"] != "ok"].sort_values(["unit", "flag"])
+    notes = problems.groupby("unit")["flag"].agg(",".join)
+    return notes.reindex(pd.unique(key.to_numpy())).fillna("").astype(object)
 
 
 def add_model_estimates(table: pd.DataFrame, parents: dict[str, str] | None,

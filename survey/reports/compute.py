@@ -70,20 +70,31 @@ class Report:
         return self.current.sipas
 
 
+def _period_rows(session: Session, questionnaire: str, period: str | None,
+                 agencies: list[int] | None, with_ids: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The counted responses of one period and the dossier totals of their cells (cached)."""
+    def load():
+        frame = queries.responses_frame(session, questionnaire, period, agencies,
+                                        with_ids=with_ids)
+        totals = queries.cell_totals(session, period, frame["quarter"].unique()) \
+            if len(frame) else pd.DataFrame()
+        return frame, totals
+
+    key = (questionnaire, period, tuple(agencies or ()), agencies is None, with_ids,
+           data_version(session))
+    return cached(key, load, _rows, MAX_ROW_ENTRIES)
+
+
 def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
                 agencies: list[int] | None, with_ids: bool = False) -> cells.CellPlan | None:
     """The counted responses of the periods ``chosen`` with their cells, weights, strata, fpc."""
-    frames, totals = [], []
-    for period in chosen:
-        frame = queries.responses_frame(session, questionnaire, period, agencies,
-                                        with_ids=with_ids)
-        if len(frame):
-            frames.append(frame)
-            totals.append(queries.cell_totals(session, period, frame["quarter"].unique()))
-    if not frames:
+    parts = [_period_rows(session, questionnaire, period, agencies, with_ids)
+             for period in chosen]
+    parts = [(frame, totals) for frame, totals in parts if len(frame)]
+    if not parts:
         return None
-    return cells.counter_design(pd.concat(frames, ignore_index=True),
-                                pd.concat(totals, ignore_index=True),
+    return cells.counter_design(pd.concat([f for f, _ in parts], ignore_index=True),
+                                pd.concat([t for _, t in parts], ignore_index=True),
                                 min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"])
 
 
@@ -216,6 +227,14 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
     return PeriodTables(overall, tables, info, sensitivity, rankings, plan.cell_table())
 
 
+def period_weighting(session: Session, filters: ReportFilters, period: str) -> dict:
+    """The weighting summary of a period (cells, totals, merges) without computing estimates."""
+    plan = design_plan(session, filters.questionnaire, [period], agency_ids(session, filters))
+    if plan is None:
+        return {"responses": 0, "period": period}
+    return _weighting(plan, filters, period, _inside(plan.frame, filters), _design(plan, filters))
+
+
 def warnings(info: dict) -> list[dict]:
     """What an analyst must know about the period's cells, as data: ``kind`` and ``detail``
     (no_totals | partial_totals, over_covered, lonely, merged, questionnaire_versions)."""
@@ -250,12 +269,8 @@ def change_table(session: Session, filters: ReportFilters, previous: str) -> pd.
                                       inside, LEVEL)
     if change.empty:
         return change
-    counts = {}
-    for label in (filters.period, previous):
-        keep = (plan.frame["period"] == label).to_numpy()
-        table = breakdowns.overall_table(design, structure, keep if inside is None
-                                         else keep & inside, CI_METHOD, LEVEL)
-        counts[label] = table.set_index(["level", "measure"])
+    both = breakdowns.breakdown_table(design, structure, "period", inside, CI_METHOD, LEVEL)
+    counts = {label: rows.set_index(["level", "measure"]) for label, rows in both.groupby("by")}
     change = change[change["level"].isin(["index", "element"])].reset_index(drop=True)
     now, before = counts[filters.period], counts[previous]
     key = list(zip(change["level"], change["measure"]))
@@ -299,9 +314,9 @@ def build_report(session: Session, filters: ReportFilters, trend: bool = True) -
     if previous:
         change = _cached(session, filters, "change",
                          lambda: change_table(session, filters, previous))
-        previous_weighting = _cached(
-            session, filters, "overall",
-            lambda: compute_period(session, filters, previous, full=False), previous).weighting
+        previous_weighting = _cached(session, filters, "weighting",
+                                     lambda: period_weighting(session, filters, previous),
+                                     previous)
     return Report(filters, current, previous, change,
                   current.rankings.get("agency", pd.DataFrame()),
                   trend_table(session, filters) if trend else None, previous_weighting)
@@ -315,8 +330,10 @@ def questionnaire_versions(session: Session, ids: list[int]) -> list[int]:
                                   .where(Questionnaire.id.in_(ids))).all())
 
 
-MAX_ENTRIES = 64
+MAX_ENTRIES = 64        # computed tables (small)
+MAX_ROW_ENTRIES = 4     # response frames (large): enough for one report's two periods
 _entries: OrderedDict[tuple, Any] = OrderedDict()
+_rows: OrderedDict[tuple, Any] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -339,21 +356,25 @@ def data_version(session: Session) -> tuple:
     return (url, *responses, *totals, *agencies, questionnaires, *codes)
 
 
-def cached(key: tuple, compute: Callable[[], Any]) -> Any:
-    """The value stored under ``key``, computed (and stored) when missing."""
+def cached(key: tuple, compute: Callable[[], Any], store: OrderedDict | None = None,
+           limit: int = MAX_ENTRIES) -> Any:
+    """The value stored under ``key``, computed (and stored, least recently used dropped)
+    when missing."""
+    store = _entries if store is None else store
     with _lock:
-        if key in _entries:
-            _entries.move_to_end(key)
-            return _entries[key]
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
     value = compute()
     with _lock:
-        _entries[key] = value
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        store[key] = value
+        while len(store) > limit:
+            store.popitem(last=False)
     return value
 
 
 def clear_cache() -> None:
-    """Forget every cached table."""
+    """Forget every cached table and response frame."""
     with _lock:
         _entries.clear()
+        _rows.clear()
