@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -60,6 +61,7 @@ class Config:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     REPORT_MIN_CELL_RESPONSES = 2      # smaller weighting cells are merged (ESTIMATION.md)
     REPORT_LOW_COVERAGE = 2.0          # responses per 100 dossiers below this are marked
+    HSTS_MAX_AGE = 0                   # seconds of Strict-Transport-Security; 0: no header
 
     _OVERRIDABLE = (
         "SECRET_KEY", "PUBLIC_BASE_URL", "DOSSIER_HASH_KEY", "KIOSK_IDLE_SECONDS",
@@ -69,7 +71,7 @@ class Config:
         "MAX_CONTENT_LENGTH", "KIOSK_RETRY_SECONDS", "CITIZEN_QUESTIONNAIRE",
         "API_RETRY_AFTER_SECONDS", "QUALITY_MIN_SECONDS_PER_ITEM",
         "QUALITY_STRAIGHTLINE_MIN_ITEMS", "QUALITY_BURST_COUNT", "QUALITY_BURST_SECONDS",
-        "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE",
+        "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "HSTS_MAX_AGE",
     )
 
     @classmethod
@@ -96,24 +98,58 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: secure cookies and a real secret key are mandatory."""
+    """Production: secure cookies, HSTS and a strong secret key are mandatory."""
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 365 * 24 * 3600  # served behind an HTTPS proxy (README, deployment notes)
 
     @classmethod
     def as_dict(cls) -> dict:
         settings = super().as_dict()
         key = settings["SECRET_KEY"]
-        if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
+        problem = secret_key_problem(key)
+        if problem:
             raise RuntimeError(
-                "Refusing to start in production: set SIPAS_SECRET_KEY to a random value of at "
-                "least 32 characters (e.g. python -c 'import secrets; print(secrets.token_hex(32))')."
-            )
+                f"Refusing to start in production: SIPAS_SECRET_KEY {problem}. Set it to a "
+                f"random value of at least {MIN_SECRET_LENGTH} characters, made e.g. with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"')
         if not settings["DOSSIER_HASH_KEY"]:
             settings["DOSSIER_HASH_KEY"] = key
         return settings
+
+
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 8  # a random hex key of 32 characters has about 14 distinct ones
+OBVIOUS_WORDS = ("secret", "password", "changeme", "insecure", "example", "sipas", "qwerty")
+
+
+def _shortest_period(key: str) -> int:
+    """Length of the shortest unit ``key`` repeats ("abcabcabc" → 3; no repetition → len)."""
+    return (key + key).find(key, 1)
+
+
+def _is_sequence(key: str) -> bool:
+    """Whether ``key`` walks the keyboard or the alphabet in a few fixed steps ("abcd…", "1234…")."""
+    steps = {ord(b) - ord(a) for a, b in pairwise(key)}
+    return len(steps) < 4
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why ``key`` is too weak for production, or None when it looks random enough.
+
+    Length alone is not enough: 32 × "a" or "abcabc…" are long but guessable, and a key
+    that names the app or says "secret" was typed by a person, not generated."""
+    if not key or key == DEFAULT_SECRET_KEY:
+        return "is not set (or is the development default)"
+    if len(key) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    if len(set(key)) < MIN_SECRET_DISTINCT or _shortest_period(key) < len(key) or _is_sequence(key):
+        return "is a repeated character or an obvious pattern"
+    if any(word in key.lower() for word in OBVIOUS_WORDS):
+        return "contains an obvious word"
+    return None
 
 
 CONFIGS = {"default": Config, "testing": TestingConfig, "production": ProductionConfig}

@@ -56,6 +56,8 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     login.init_app(app)
     limiter.init_app(app)
     _register_blueprints(app)
+    from .main.security import init_security
+    init_security(app)  # CSP, frame, sniffing, referrer headers; HSTS in production
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
     _register_sqlite_pragmas(app)

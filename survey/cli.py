@@ -53,7 +53,8 @@ def init_command() -> None:
 
 
 @sipas_cli.command("demo")
-@click.option("--responses", default=6000, show_default=True, help="Synthetic responses.")
+@click.option("--responses", default=6000, show_default=True, type=click.IntRange(min=0),
+              help="Synthetic responses (0: the province without any).")
 @with_appcontext
 def demo_command(responses: int) -> None:
     """Load the demo province (only into an empty database)."""
@@ -108,6 +109,7 @@ def export_command(period: str | None, questionnaire: str, out: str | None) -> N
     """Export the counted responses with the report's design columns (weight, stratum, fpc) as
     CSV: ``python -m analysis sipas FILE --weight weight --strata stratum --fpc fpc`` gives the
     report's numbers."""
+    from .main.security import csv_safe_frame
     from .reports.compute import export_frame
 
     try:
@@ -116,7 +118,7 @@ def export_command(period: str | None, questionnaire: str, out: str | None) -> N
         frame = export_frame(db.session, questionnaire, period)
     except (periods.PeriodError, LookupError) as exc:
         fail(str(exc))
-    text = frame.to_csv(index=False, float_format="%.17g")
+    text = csv_safe_frame(frame).to_csv(index=False, float_format="%.17g")  # codes only
     if out:
         Path(out).write_text(text, encoding="utf-8")
         click.echo(f"{len(frame)} responses written to {out}", err=True)

@@ -159,7 +159,11 @@ def _straightlining(values: np.ndarray) -> list[str | None]:
 
 
 def _responses(session, rng, questionnaire, counters, total, today):
-    """Insert ``total`` synthetic responses (vectorised: the demo also feeds benchmarks)."""
+    """Insert ``total`` synthetic responses (vectorised: the demo also feeds benchmarks).
+
+    ``total`` 0 inserts nothing: an empty bulk insert would be one row of defaults."""
+    if total <= 0:
+        return []
     definition = questionnaire.definition
     codes = qdefs.criterion_codes(definition)
     items = qdefs.item_codes(definition)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
@@ -97,13 +96,3 @@ def attempt(session: Session, username: str, password: str) -> Attempt:
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     audit.record(session, user, "login", "login", username, None, {"username": username})
     return Attempt("ok", user)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default``."""
-    if not target or "\\" in target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target

@@ -5,9 +5,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import audit
 from ..extensions import db
+from ..main.security import safe_next
 from . import access, bp  # noqa: F401
 from .forms import LoginForm
-from .login import attempt, safe_next
+from .login import attempt
 
 HOME = "/reports/"
 

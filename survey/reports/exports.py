@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from .. import queries
 from .. import questionnaires as qdefs
 from ..extensions import db
+from ..main.security import csv_safe_frame
 from ..models import Answer, Questionnaire, Response
 from .compute import Report, domain_mask, load_frame, warnings
 from .filters import ReportFilters
@@ -144,8 +145,9 @@ BOM = "\ufeff"  # UTF-8 byte order mark: Excel then reads the Vietnamese names r
 
 
 def to_csv(report: Report) -> str:
-    """The records as CSV (full precision, so the numbers equal the page's), with a BOM."""
-    frame = pd.DataFrame(report_records(report), columns=BASE + EXTRA)
+    """The records as CSV (full precision, so the numbers equal the page's), with a BOM; text
+    cells that a spreadsheet would run as formulas (an agency named "=…") are neutralised."""
+    frame = csv_safe_frame(pd.DataFrame(report_records(report), columns=BASE + EXTRA))
     return BOM + frame.to_csv(index=False, float_format="%.17g")
 
 
@@ -231,8 +233,9 @@ def raw_frame(session: Session, filters: ReportFilters) -> pd.DataFrame:
 
 
 def raw_csv(frame: pd.DataFrame) -> str:
-    """Raw responses as CSV with full-precision weights and a UTF-8 BOM."""
-    return BOM + frame.to_csv(index=False, float_format="%.17g")
+    """Raw responses as CSV with full-precision weights and a UTF-8 BOM; text cells that a
+    spreadsheet would run as formulas are neutralised."""
+    return BOM + csv_safe_frame(frame).to_csv(index=False, float_format="%.17g")
 
 
 def _cell_value(value):

@@ -9,6 +9,11 @@ from .filters import ReportFilters
 from .numbers import fmt
 
 
+def count(value) -> str:
+    """A whole number in the reader's format (thousands separated: 1.312 in Vietnamese)."""
+    return fmt(value, 0)
+
+
 def weighting_status(info: dict | None) -> str:
     """``full`` (every cell has a dossier total), ``partial``, ``none`` or ``empty`` (no data)."""
     info = info or {}
@@ -57,7 +62,7 @@ def weighting_note(filters: ReportFilters, info: dict) -> str:
              dossiers=fmt(info.get("dossiers"), 0))
     if info.get("responses_without_total"):
         text += " " + _("%(n)s responses lie in cells without a known total and have "
-                        "weight 1.", n=info["responses_without_total"])
+                        "weight 1.", n=count(info["responses_without_total"]))
     return text
 
 
@@ -67,13 +72,14 @@ def design_note(info: dict) -> str:
         return _("Design chosen by the analyst: counters as a sample — agencies are strata "
                  "and counters the sampled clusters, to generalise to counters not observed. "
                  "It has few degrees of freedom (%(df)s), so its intervals are wide.",
-                 df=info.get("design_df", 0))
+                 df=count(info.get("design_df", 0)))
     text = _("Design: every counter is observed; what is sampled is which citizens answer. "
              "Each cell is a stratum, each respondent a unit, and the dossiers of the cell "
              "give the finite-population correction (%(strata)s strata, %(df)s degrees of "
              "freedom). The estimates assume that in each cell those who answer resemble those "
              "served; the coverage (responses per 100 dossiers) shows how strong this "
-             "assumption is.", strata=info.get("strata", 0), df=info.get("df", 0))
+             "assumption is.", strata=count(info.get("strata", 0)),
+             df=count(info.get("df", 0)))
     merged = int(info.get("merged_cells") or 0)
     if merged:
         text += " " + _("%(merged)s cells with fewer than %(min)s responses were merged with "
@@ -112,7 +118,7 @@ def flagged_note(info: dict, sensitivity: dict | None) -> str:
         return _("No counted response carries an automatic quality flag.")
     text = _("%(flagged)s of the %(counted)s responses counted carry a quality flag (too fast, "
              "all answers alike, bursts): flags are advice, so they count until an analyst "
-             "excludes them.", flagged=flagged, counted=info.get("counted", 0))
+             "excludes them.", flagged=count(flagged), counted=count(info.get("counted", 0)))
     if sensitivity and sensitivity.get("estimate") is not None:
         text += " " + _("Without them the SIPAS index would be %(value)s %% (95%% CI "
                         "%(low)s–%(high)s).", value=fmt(sensitivity.get("estimate")),

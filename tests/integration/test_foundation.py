@@ -1,4 +1,5 @@
 """The foundation: health check, migrations, configuration, schema constraints."""
+import secrets
 import uuid
 from datetime import date
 
@@ -38,7 +39,7 @@ def test_production_refuses_default_secret_key(monkeypatch):
 
 
 def test_production_accepts_a_real_secret_key(monkeypatch):
-    monkeypatch.setenv("SIPAS_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("SIPAS_SECRET_KEY", secrets.token_urlsafe(48))
     settings = load_config("production")
     assert settings["SESSION_COOKIE_SECURE"] is True
 
