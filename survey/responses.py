@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,13 @@ PROFILE_FIELDS = ("gender", "age_band", "occupation", "education", "ethnicity")
 DOSSIER_MAX_LEN = 64
 CLIENT_ID_MAX_LEN = 64
 FUTURE_TOLERANCE = timedelta(days=1)
+EARLIEST_TIME = datetime(2020, 1, 1, tzinfo=UTC)  # no kiosk or QR form took answers before
+VERSION_MAX = 2**31 - 1  # questionnaire versions are 32-bit integers in the database
+TOKEN_MAX_LEN = 64
+# NUL and other control characters, and lone UTF-16 surrogates: no database stores them as text
+# (PostgreSQL refuses NUL, UTF-8 cannot encode a surrogate), so they never reach a query.
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+UNSAFE_TEXT_MESSAGE = "must not contain control characters or invalid Unicode"
 
 
 @dataclass
@@ -62,14 +70,27 @@ class QuestionnaireRef:
 _definitions: dict[str, dict] = {}  # by checksum: a published definition never changes
 
 
+def safe_text(value: Any, limit: int | None = None) -> bool:
+    """True for a non-empty string a database can store and compare: no control characters,
+    no lone surrogates and, when ``limit`` is given, at most ``limit`` characters."""
+    if not isinstance(value, str) or not value or (limit is not None and len(value) > limit):
+        return False
+    return _UNSAFE_TEXT.search(value) is None
+
+
+def valid_version(value: Any) -> bool:
+    """True for a questionnaire version the database can hold (a whole number 1..2**31-1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= VERSION_MAX
+
+
 def questionnaire_ref(session: Session, code: Any, version: Any = None) -> QuestionnaireRef | None:
     """Like ``queries.latest_questionnaire`` but reads a definition from the database only once."""
-    if not isinstance(code, str) or not code:
+    if not safe_text(code, TOKEN_MAX_LEN):
         return None
     query = sa.select(Questionnaire.id, Questionnaire.code, Questionnaire.version,
                       Questionnaire.checksum).where(Questionnaire.code == code)
     if version is not None:
-        if not isinstance(version, int) or isinstance(version, bool):
+        if not valid_version(version):
             return None
         query = query.where(Questionnaire.version == version)
     row = session.execute(query.order_by(Questionnaire.version.desc()).limit(1)).first()
@@ -101,7 +122,7 @@ class Submission:
 
 def find_counter(session: Session, token: str | None) -> CounterLookup:
     """Resolve a counter token, telling a retired or deactivated one from an unknown one."""
-    if not isinstance(token, str) or not token or len(token) > 64:
+    if not safe_text(token, TOKEN_MAX_LEN):
         return CounterLookup("unknown")
     counter = session.scalars(sa.select(Counter).options(selectinload(Counter.service_areas))
                               .where(Counter.token == token)).first()
@@ -119,22 +140,39 @@ def dossier_hash(reference: str, key: str) -> str:
     return hmac.new(key.encode("utf-8"), normalised.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _to_utc(value: str) -> datetime:
+    """An ISO 8601 date-time in UTC (naive means UTC).
+
+    ValueError when the text is not one; OverflowError when it is valid but falls outside what
+    ``datetime`` can hold once moved to UTC (``0001-01-01T00:00:00+14:00``).
+    """
+    moment = datetime.fromisoformat(value)  # Python 3.11+ reads a trailing "Z" too
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _time_error(value: Any) -> tuple[datetime | None, str | None]:
+    if not safe_text(value, 64):  # fromisoformat would read "2026-01-01\x00" as a date
+        return None, "must be an ISO 8601 date-time"
+    try:
+        moment = _to_utc(value)
+    except ValueError:
+        return None, "must be an ISO 8601 date-time"
+    except OverflowError:
+        return None, "is not a plausible time"
+    if moment > utcnow() + FUTURE_TOLERANCE:
+        return None, "is in the future"
+    if moment < EARLIEST_TIME:
+        return None, "is before 2020: not a plausible time"
+    return moment, None
+
+
 def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | None:
+    """A plausible client time: from 2020 on and at most ``FUTURE_TOLERANCE`` ahead."""
     if value in (None, ""):
         return None
-    if not isinstance(value, str):
-        errors[name] = "must be an ISO 8601 date-time"
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        errors[name] = "must be an ISO 8601 date-time"
-        return None
-    moment = (moment.replace(tzinfo=UTC) if moment.tzinfo is None
-              else moment.astimezone(UTC))
-    if moment > utcnow() + FUTURE_TOLERANCE:
-        errors[name] = "is in the future"
-        return None
+    moment, error = _time_error(value)
+    if error:
+        errors[name] = error
     return moment
 
 
@@ -203,7 +241,18 @@ def _check_text(raw: Any, name: str, limit: int, errors: dict[str, str]) -> str 
     if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > limit:
         errors[name] = f"must be text of at most {limit} characters"
         return None
+    if not safe_text(raw.strip()):
+        errors[name] = UNSAFE_TEXT_MESSAGE
+        return None
     return raw.strip()
+
+
+def _check_version(raw: Any, errors: dict[str, str]) -> int | None:
+    if raw is None:
+        return None
+    if not valid_version(raw):
+        errors["version"] = f"must be a whole number from 1 to {VERSION_MAX}"
+    return raw
 
 
 def parse_id(raw: Any) -> uuid.UUID | None:
@@ -225,9 +274,10 @@ def validate_submission(session: Session, payload: dict, channel: str,
         errors["id"] = "must be a UUID"
     if channel not in SUBMISSION_CHANNELS:
         errors["channel"] = f"must be one of {', '.join(SUBMISSION_CHANNELS)}"
-    questionnaire = questionnaire_ref(session, payload.get("questionnaire"),
-                                      payload.get("version"))
-    if questionnaire is None:
+    version = _check_version(payload.get("version"), errors)
+    questionnaire = None if "version" in errors else questionnaire_ref(
+        session, payload.get("questionnaire"), version)
+    if questionnaire is None and "version" not in errors:
         errors["questionnaire"] = "unknown questionnaire"
     area_id = _check_service_area(payload.get("service_area"), counter, errors)
     started = _parse_time(payload.get("started_at"), "started_at", errors)

@@ -2,6 +2,9 @@
 
 Kiosks authenticate with their counter token in the body; the blueprint is CSRF-exempt, so a
 tablet left open for days never fails on an expired form token.
+
+Hostile input never reaches the database as such: the body is read once, with a size limit and
+only as JSON (``payload.py``), so no client input causes a 5xx.
 """
 from __future__ import annotations
 
@@ -11,14 +14,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db, limiter
 from ..queries import latest_questionnaire
-from ..responses import store_submission
+from ..responses import TOKEN_MAX_LEN, VERSION_MAX, safe_text, store_submission, valid_version
 from . import bp
+from .payload import peek_payload, read_payload
 
 
 def _counter_key() -> str:
-    payload = request.get_json(force=True, silent=True)
+    """Rate-limit key: the counter token when it is a plausible one, else a shared bucket."""
+    payload = peek_payload()
     token = payload.get("counter") if isinstance(payload, dict) else None
-    return f"counter:{token if isinstance(token, str) else '-'}"
+    return f"counter:{token if safe_text(token, TOKEN_MAX_LEN) else '-'}"
 
 
 def _counter_limit() -> str:
@@ -45,9 +50,10 @@ def unavailable():
 @limiter.limit(_client_limit, key_func=get_remote_address)
 def create_response():
     """Store one response (see DESIGN.md contract 3)."""
-    payload = request.get_json(force=True, silent=True)
-    if payload is None:
-        return jsonify(error="malformed", message="the body must be JSON"), 400
+    read = read_payload()
+    if read.error is not None:
+        return jsonify(error="malformed", message=read.error), 400
+    payload = read.value
     channel = payload.get("channel", "kiosk") if isinstance(payload, dict) else "kiosk"
     try:
         status, body = store_submission(db.session, payload, channel, get_remote_address())
@@ -62,7 +68,11 @@ def questionnaire(code: str):
     version = request.args.get("version", type=int)
     if "version" in request.args and version is None:
         return jsonify(error="invalid", errors={"version": "must be a whole number"}), 422
-    found = latest_questionnaire(db.session, code, version)
+    if version is not None and not valid_version(version):
+        return jsonify(error="invalid", errors={
+            "version": f"must be a whole number from 1 to {VERSION_MAX}"}), 422
+    found = latest_questionnaire(db.session, code, version) if safe_text(
+        code, TOKEN_MAX_LEN) else None
     if found is None:
         return jsonify(error="not_found", message="unknown questionnaire or version"), 404
     response = jsonify(code=found.code, version=found.version, checksum=found.checksum,

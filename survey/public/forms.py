@@ -82,19 +82,28 @@ def new_submission_id() -> str:
     return str(uuid.uuid4())
 
 
+def _chosen(field) -> str | None:
+    """A radio group's choice, or None when nothing (or only blank space) was sent.
+
+    WTForms' ``Optional`` lets a blank value through without checking it against the choices.
+    """
+    value = field.data
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
 def to_payload(form: SurveyForm, questionnaire, token: str) -> dict:
     """The API-shaped submission of a filled form, validated by the shared function."""
     answers = {}
     for code in form.item_codes:
-        value = form[code].data
+        value = _chosen(form[code])
         if value and value != NOT_ANSWERED:
             answers[code] = int(value)
-    profile = {code: form[f"profile_{code}"].data for code in form.profile_codes
-               if form[f"profile_{code}"].data}
+    profile = {code: _chosen(form[f"profile_{code}"]) for code in form.profile_codes
+               if _chosen(form[f"profile_{code}"])}
     payload = {"id": form.submission_id.data, "counter": token,
                "questionnaire": questionnaire.code, "version": questionnaire.version,
                "answers": answers, "profile": profile, "started_at": form.started_at.data or None,
                "dossier_ref": (form.dossier_ref.data or "").strip() or None}
     if "service_area" in form:
-        payload["service_area"] = form.service_area.data or None
+        payload["service_area"] = _chosen(form.service_area)
     return payload

@@ -1,7 +1,7 @@
 """The QR form on the citizen's own phone: plain HTML, CSRF-protected, nicer with JavaScript."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -16,6 +16,11 @@ from . import bp
 from .forms import new_submission_id, survey_form_class, to_payload
 from .tokens import lookup, token_page
 
+# Fields the citizen never sees (hidden or set by the server): an error in one means the page
+# was altered or is stale, which the citizen can only fix by sending the form again.
+HIDDEN_FIELDS = ("id", "started_at", "submitted_at", "version", "questionnaire", "channel",
+                 "client_id", "locale")
+
 
 def _client_limit() -> str:
     return current_app.config.get("RATELIMIT_CLIENT", "60 per minute")
@@ -29,10 +34,23 @@ def _questionnaire():
 def _show_errors(form, errors: dict[str, str]) -> None:
     for key, message in errors.items():
         name = key.removeprefix("answers.").replace("profile.", "profile_")
+        if key in HIDDEN_FIELDS:
+            continue
         if name in form:
             form[name].errors = [*form[name].errors, _translate(message)]
         else:
             form.form_errors.append(_translate(message))
+    if any(key in HIDDEN_FIELDS for key in errors):
+        _renew_hidden_fields(form)
+        form.form_errors.append(_(
+            "This form was changed or is out of date. Please check your answers and send it "
+            "again."))
+
+
+def _renew_hidden_fields(form) -> None:
+    """Fresh id and start time, so that sending the page again can succeed."""
+    form.submission_id.data = new_submission_id()
+    form.started_at.data = datetime.now(UTC).isoformat()
 
 
 def _translate(message: str) -> str:
@@ -42,6 +60,10 @@ def _translate(message: str) -> str:
         "this dossier has already been evaluated": _(
             "This dossier has already been evaluated. Thank you."),
         "is required: this counter serves several areas": _("Please choose what you came for."),
+        "must be text of at most 64 characters": _(
+            "The dossier code can have at most 64 characters."),
+        "must not contain control characters or invalid Unicode": _(
+            "Please use only letters, digits and ordinary punctuation."),
     }
     return known.get(message, _("Please check this answer."))
 
@@ -58,11 +80,11 @@ def questionnaire_form(token: str):
     form = survey_form_class(questionnaire.definition, found.counter.service_areas, lang)()
     if request.method == "GET":
         form.submission_id.data = new_submission_id()
-        form.started_at.data = datetime.now(timezone.utc).isoformat()
+        form.started_at.data = datetime.now(UTC).isoformat()
     status = 200
     if form.validate_on_submit():
         payload = to_payload(form, questionnaire, token)
-        payload["submitted_at"] = datetime.now(timezone.utc).isoformat()
+        payload["submitted_at"] = datetime.now(UTC).isoformat()
         payload["locale"] = lang
         try:
             status, body = store_submission(db.session, payload, "qr", get_remote_address())
