@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     quality,
     questionnaires,
     service_areas,
+    setaside,
     totals,
     users,
 )

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Response, current_app, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..extensions import db
@@ -42,10 +43,53 @@ def _positive_arg(name: str, default: int) -> int:
     return value if value and value > 0 else default
 
 
+def _staff_words() -> dict[str, str]:
+    return {
+        "set_aside": _("Sheets set aside"),
+        "set_aside_hint": _("These answer sheets could not be sent after several attempts. "
+                            "Download the file and give it to the survey administrators: they "
+                            "load it in the workspace (Set-aside sheets) and each sheet is stored "
+                            "only once."),
+        "set_aside_download": _("Download the file"),
+        "set_aside_close": _("Close"),
+    }
+
+
+def _texts() -> dict[str, dict[str, str]]:
+    """The kiosk's words, with the staff words about set-aside sheets, in every language."""
+    texts = kiosk_texts()
+    for code in texts:
+        with force_locale(code):
+            texts[code].update(_staff_words())
+    return texts
+
+
+def _seconds(name: str, default: float) -> float:
+    try:
+        value = float(current_app.config.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return value if value > 0 else default
+
+
+def retry_settings() -> dict:
+    """How the kiosk retries a sheet that keeps failing: the first pause (doubled per try, at
+    most ``backoff_max``) and the number of tries after which the sheet is set aside."""
+    backoff = _seconds("KIOSK_BACKOFF_SECONDS", _seconds("KIOSK_RETRY_SECONDS", 20))
+    try:
+        attempts = int(current_app.config.get("KIOSK_SETASIDE_ATTEMPTS", 8))
+    except (TypeError, ValueError):
+        attempts = 8
+    return {"backoff": backoff,
+            "backoff_max": max(backoff, _seconds("KIOSK_BACKOFF_MAX_SECONDS", 16 * backoff)),
+            "attempts": attempts if attempts > 0 else 8}
+
+
 def kiosk_settings(counter, questionnaire) -> dict:
     """Everything the kiosk script needs, embedded in the page so it renders offline."""
     config = current_app.config
     return {
+        **retry_settings(),
         "token": counter.token,
         "counter": counter.name,
         "agency": counter.agency.name,
@@ -60,7 +104,7 @@ def kiosk_settings(counter, questionnaire) -> dict:
         "sw": url_for("kiosk.service_worker"),
         "cache": f"sipas-kiosk-{assets_version()}",
         "assets": asset_urls(),
-        "texts": kiosk_texts(),
+        "texts": _texts(),
     }
 
 

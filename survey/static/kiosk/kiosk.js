@@ -6,11 +6,18 @@
   var Q = S.questionnaire;
   var QUEUE_KEY = "sipas.kiosk.queue";
   var REJECTED_KEY = "sipas.kiosk.rejected";
+  var SETASIDE_KEY = "sipas.kiosk.setaside";
+  var RETRY_KEY = "sipas.kiosk.retries";
   var DEVICE_KEY = "sipas.kiosk.device";
   var COLOURS = {1: "#c62828", 2: "#ef6c00", 3: "#f9a825", 4: "#7cb342", 5: "#2e7d32"};
   var screenEl = document.getElementById("screen");
   var progressEl = document.getElementById("progress");
-  var state, steps, lastActivity = Date.now(), thanksTimer = null, flushing = false;
+  var state, steps, lastActivity = Date.now(), thanksTimer = null, flushing = false, flushTimer = null;
+  /* A sheet that keeps failing (5xx, unexpected answer) is retried with a growing pause of its own and
+     set aside after MAX_ATTEMPTS tries; it never holds back the sheets behind it. */
+  var MAX_ATTEMPTS = Math.max(1, Number(S.attempts) || 8);
+  var BACKOFF_MS = Math.max(0.05, Number(S.backoff) || Number(S.retry) || 20) * 1000;
+  var BACKOFF_MAX_MS = Math.max(BACKOFF_MS, (Number(S.backoff_max) || 0) * 1000 || 16 * BACKOFF_MS);
 
   /* ---------- small helpers ---------- */
   function esc(text) {
@@ -220,13 +227,60 @@
     el.textContent = n ? String(n) : "";
     el.title = t("pending") + ": " + n;
     el.setAttribute("aria-label", t("pending") + ": " + n);
+    renderSetAside();
+  }
+
+  /* ---------- sheets set aside: a discreet count for staff, exported as a JSON file ---------- */
+  function setAsideItems() {
+    var list = load(SETASIDE_KEY, []);
+    return Array.isArray(list) ? list.map(function (r) { return r.item; }).filter(Boolean) : [];
+  }
+
+  function renderSetAside() {
+    var n = setAsideItems().length, el = document.getElementById("setaside");
+    el.hidden = n === 0;
+    el.textContent = n ? "\u2691 " + n : "";
+    el.title = t("set_aside") + ": " + n;
+    el.setAttribute("aria-label", t("set_aside") + ": " + n);
+  }
+
+  var exportUrl = null;
+  function exportName() {
+    var d = new Date(), pad = function (x) { return (x < 10 ? "0" : "") + x; };
+    return "sipas-set-aside-" + d.getFullYear() + pad(d.getMonth() + 1) + pad(d.getDate()) + "-" +
+      pad(d.getHours()) + pad(d.getMinutes()) + "-" + deviceId().slice(0, 8) + ".json";
+  }
+
+  function openSetAside() {
+    var items = setAsideItems(), dialog = document.getElementById("setaside-dialog");
+    var link = document.getElementById("setaside-download");
+    if (exportUrl) URL.revokeObjectURL(exportUrl);
+    exportUrl = URL.createObjectURL(new Blob([JSON.stringify(items, null, 2)], {type: "application/json"}));
+    link.href = exportUrl;
+    link.download = exportName();
+    link.textContent = t("set_aside_download");
+    document.getElementById("setaside-title").textContent = t("set_aside") + ": " + items.length;
+    document.getElementById("setaside-text").textContent = t("set_aside_hint");
+    document.getElementById("setaside-close").textContent = t("set_aside_close");
+    if (dialog.showModal) dialog.showModal(); else dialog.setAttribute("open", "");
+  }
+
+  function closeSetAside() {
+    var dialog = document.getElementById("setaside-dialog");
+    if (dialog.close) dialog.close(); else dialog.removeAttribute("open");
   }
 
   var COUNTER_GONE = {retired_counter: 1, inactive_counter: 1, unknown_counter: 1};
   var retryAt = 0;
 
+  function retries() { var r = load(RETRY_KEY, {}); return r && typeof r === "object" ? r : {}; }
+  function forget(id) {
+    var all = retries();
+    if (Object.prototype.hasOwnProperty.call(all, id)) { delete all[id]; save(RETRY_KEY, all); }
+  }
+  function unqueue(item) { save(QUEUE_KEY, queue().filter(function (p) { return p.id !== item.id; })); }
+
   function drop(item, rejection) {
-    save(QUEUE_KEY, queue().filter(function (p) { return p.id !== item.id; }));
     if (rejection) {
       /* Refused for good: keep the whole sheet for staff, never send it again. */
       var rejected = load(REJECTED_KEY, []);
@@ -234,48 +288,130 @@
         at: new Date().toISOString(), item: item});
       save(REJECTED_KEY, rejected.slice(-200));
     }
+    unqueue(item);
+    forget(item.id);
   }
 
-  function retryAfter(res) {
+  /* Tried MAX_ATTEMPTS times without an answer that settles it: kept for staff to export and
+     no longer sent automatically. Saved before it leaves the queue, so it is never lost. */
+  function setAside(item, record) {
+    var list = load(SETASIDE_KEY, []);
+    if (!list.some(function (r) { return r.id === item.id; })) {
+      list.push({id: item.id, attempts: record.strikes, status: record.status || null,
+        at: new Date().toISOString(), item: item});
+      save(SETASIDE_KEY, list);
+    }
+    unqueue(item);
+    forget(item.id);
+  }
+
+  /* One failed try of ``item``: the next one waits BACKOFF doubled per try (at most BACKOFF_MAX, at
+     least the server's Retry-After). A strike counts towards setting the sheet aside. */
+  function failed(item, status, waitMs, strike) {
+    var all = retries(), r = all[item.id] || {tries: 0, strikes: 0};
+    r.tries += 1;
+    if (strike) r.strikes += 1;
+    r.status = status;
+    r.next = Date.now() + Math.max(Math.min(BACKOFF_MS * Math.pow(2, r.tries - 1), BACKOFF_MAX_MS), waitMs || 0);
+    all[item.id] = r;
+    save(RETRY_KEY, all);
+    if (r.strikes >= MAX_ATTEMPTS) setAside(item, r);
+  }
+
+  /* A network error counts against a sheet only when the server answered other sheets meanwhile. */
+  function strike(item) {
+    if (!queue().some(function (p) { return p.id === item.id; })) return;
+    var all = retries(), r = all[item.id];
+    if (!r) return;
+    r.strikes += 1;
+    save(RETRY_KEY, all);
+    if (r.strikes >= MAX_ATTEMPTS) setAside(item, r);
+  }
+
+  /* The network is back: sheets that only met network errors are due again at once. */
+  function networkBack(except) {
+    var all = retries(), changed = false;
+    Object.keys(all).forEach(function (id) {
+      if (all[id].status === 0 && except.indexOf(id) < 0) { all[id].next = 0; changed = true; }
+    });
+    if (changed) save(RETRY_KEY, all);
+  }
+
+  function retryAfterMs(res) {
     var v = res.headers.get("Retry-After"), secs = Number(v);
     if (v && isNaN(secs)) secs = (Date.parse(v) - Date.now()) / 1000;
-    if (v && secs > 0) retryAt = Date.now() + Math.min(secs, 3600) * 1000;
+    return v && secs > 0 ? Math.min(secs, 3600) * 1000 : 0;
   }
 
-  /* Send the head of the queue. Resolves true to go on with the next item, false to stop and
-     retry later (offline, network error, 429, 5xx). A sheet the server refuses for good (400, 409,
-     422, 404 for a retired/inactive/unknown counter) is set aside so it never blocks the others. */
-  function sendNext() {
-    var items = queue();
-    if (!items.length || navigator.onLine === false) return Promise.resolve(false);
-    var item = items[0];
+  /* Send one sheet. Resolves "ok" (stored, or already stored), "refused" (400, 409, 422, 404 for a
+     retired/inactive/unknown counter: kept aside for staff, never sent again), "pause" (429: the
+     server asks every sheet to wait until Retry-After), "failed" (5xx or an unexpected answer) or
+     "net" (network error); the last two are retried later without holding back the others. */
+  function send(item) {
     return fetch(S.api, {method: "POST", headers: {"Content-Type": "application/json"},
       body: JSON.stringify(item), credentials: "omit", cache: "no-store"})
       .then(function (res) {
         var status = res.status;
-        if (status === 200 || status === 201) { drop(item); return true; }
-        if (status === 429 || status >= 500) { retryAfter(res); return false; }
+        if (status === 200 || status === 201) { drop(item); return "ok"; }
+        if (status === 429) { retryAt = Date.now() + (retryAfterMs(res) || S.retry * 1000); return "pause"; }
+        if (status >= 500) { failed(item, status, retryAfterMs(res), true); return "failed"; }
         return res.json().catch(function () { return {}; }).then(function (body) {
           var error = body && typeof body.error === "string" ? body.error : null;
           if (status === 400 || status === 409 || status === 422 ||
               (status === 404 && error && COUNTER_GONE[error])) {
             drop(item, {status: status, error: error});
-            return true;
+            return "refused";
           }
-          return false;
+          failed(item, status, 0, true);
+          return "failed";
         });
-      }, function () { return false; });
+      }, function () { failed(item, 0, 0, false); return "net"; });
   }
 
+  function due(item, all, now) { var r = all[item.id]; return !r || !(r.next > now); }
+
+  /* Wake up when the next sheet (or the end of a 429 pause) is due, rather than at the next tick. */
+  function scheduleFlush() {
+    clearTimeout(flushTimer);
+    var items = queue();
+    if (!items.length || navigator.onLine === false) return;
+    var all = retries(), now = Date.now(), at = Infinity;
+    items.forEach(function (p) { var r = all[p.id]; at = Math.min(at, r && r.next > now ? r.next : now); });
+    at = Math.max(at, retryAt);
+    if (at < Infinity) flushTimer = setTimeout(flush, Math.min(Math.max(at - now, 0) + 20, 2147483000));
+  }
+
+  /* One pass over the queue in order: every sheet that is due is tried once. */
   function flush() {
-    if (flushing || Date.now() < retryAt) return;
+    if (flushing) return;
+    if (navigator.onLine === false) return;
+    if (Date.now() < retryAt) { scheduleFlush(); return; }
     flushing = true;
-    (function loop() {
-      sendNext().then(function (more) {
+    var ids = queue().map(function (p) { return p.id; }), i = 0, answered = false, netFailed = [];
+    function finish() {
+      if (answered) {
+        netFailed.forEach(strike);
+        networkBack(netFailed.map(function (p) { return p.id; }));
+      }
+      flushing = false;
+      renderPending();
+      scheduleFlush();
+    }
+    function next() {
+      var item = null, all = retries(), now = Date.now(), items = queue();
+      while (!item && i < ids.length) {
+        var id = ids[i++];
+        item = items.filter(function (p) { return p.id === id; })[0] || null;
+        if (item && !due(item, all, now)) item = null;
+      }
+      if (!item || navigator.onLine === false) { finish(); return; }
+      send(item).then(function (outcome) {
+        if (outcome === "net") netFailed.push(item); else answered = true;
         renderPending();
-        if (more) loop(); else flushing = false;
-      }, function () { flushing = false; renderPending(); });
-    })();
+        if (outcome === "pause") finish(); else next();
+      }, finish);
+    }
+    next();
   }
 
   function submit() {
@@ -368,7 +504,12 @@
   }, 500);
 
   /* ---------- network ---------- */
-  window.addEventListener("online", flush);
+  window.addEventListener("online", function () { networkBack([]); flush(); });
+  document.getElementById("setaside").addEventListener("click", openSetAside);
+  document.getElementById("setaside-close").addEventListener("click", closeSetAside);
+  document.getElementById("setaside-dialog").addEventListener("close", function () {
+    lastActivity = Date.now();
+  });
   setInterval(flush, S.retry * 1000);
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register(S.sw, {scope: S.sw.replace(/[^/]*$/, "")}).catch(function () {});
