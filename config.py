@@ -59,6 +59,10 @@ class Config:
     QUALITY_BURST_COUNT = 5
     QUALITY_BURST_SECONDS = 60
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    KIOSK_BACKOFF_SECONDS = 20         # first pause before a failing sheet is tried again
+    KIOSK_BACKOFF_MAX_SECONDS = 320    # the pause doubles per try up to this
+    KIOSK_SETASIDE_ATTEMPTS = 8        # tries after which a failing sheet is set aside
+    API_MAX_BODY_BYTES = 64 * 1024     # a submission is about 1 kB
     REPORT_MIN_CELL_RESPONSES = 2      # smaller weighting cells are merged (ESTIMATION.md)
     REPORT_LOW_COVERAGE = 2.0          # responses per 100 dossiers below this are marked
     HSTS_MAX_AGE = 0                   # seconds of Strict-Transport-Security; 0: no header
@@ -71,7 +75,8 @@ class Config:
         "MAX_CONTENT_LENGTH", "KIOSK_RETRY_SECONDS", "CITIZEN_QUESTIONNAIRE",
         "API_RETRY_AFTER_SECONDS", "QUALITY_MIN_SECONDS_PER_ITEM",
         "QUALITY_STRAIGHTLINE_MIN_ITEMS", "QUALITY_BURST_COUNT", "QUALITY_BURST_SECONDS",
-        "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "HSTS_MAX_AGE",
+        "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "KIOSK_BACKOFF_SECONDS",
+        "KIOSK_BACKOFF_MAX_SECONDS", "KIOSK_SETASIDE_ATTEMPTS", "API_MAX_BODY_BYTES", "HSTS_MAX_AGE",
     )
 
     @classmethod
