@@ -22,7 +22,7 @@ from survey.models import Agency, Counter
 from survey.reports.compute import clear_cache
 
 PERIOD = "2026-Q3"
-HOSTILE_AGENCY_CODE = '=HYPERLINK("http://evil.example","x")'
+HOSTILE_AGENCY_CODE = '=HYPERLINK("http://e.vil","x")'   # agency codes are at most 32
 HOSTILE_AGENCY_NAME = "@SUM(1+1)*cmd|' /C calc'!A0"
 HOSTILE_COUNTER_CODE = "+1+cmd|' /C calc'!A0"
 HOSTILE_COUNTER_NAME = "-2+3"
