@@ -1,8 +1,9 @@
 """The workspace audit log: who changed what, when, with the values before and after."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 

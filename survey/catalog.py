@@ -11,8 +11,16 @@ from sqlalchemy.orm import Session
 
 from . import periods
 from . import questionnaires as qdefs
-from .models import (ROLES, Agency, Counter, PopulationTotal, Questionnaire, RetiredToken,
-                     ServiceArea, User)
+from .models import (
+    ROLES,
+    Agency,
+    Counter,
+    PopulationTotal,
+    Questionnaire,
+    RetiredToken,
+    ServiceArea,
+    User,
+)
 
 TOTALS_COLUMNS = ("period", "agency", "service_area", "dossiers")
 

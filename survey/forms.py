@@ -21,5 +21,5 @@ class Form(FlaskForm):
     """A CSRF-protected form whose validation messages follow the person's language."""
 
     class Meta(FlaskForm.Meta):
-        def get_translations(self, form):  # noqa: ANN001
+        def get_translations(self, form):
             return _CatalogueTranslations()

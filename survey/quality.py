@@ -4,7 +4,7 @@ A flagged response is stored like any other; the flags only tell analysts where 
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -47,7 +47,7 @@ def straightlining(values: list[int]) -> str | None:
 
 def _moment(response: Response) -> datetime:
     moment = response.submitted_at or response.received_at
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def burst(session: Session, response: Response) -> str | None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from ..forms import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
     IntegerField,
@@ -23,6 +22,8 @@ from wtforms.validators import (
     Regexp,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import Form
 
 try:
     from wtforms.fields.choices import SelectChoice

@@ -1,8 +1,8 @@
 """Who may see what: roles and the agency scope of agency viewers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import abort
 from flask_babel import gettext

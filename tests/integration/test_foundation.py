@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from config import load_config
 from survey import create_app
 from survey.extensions import db
-from survey.models import Answer, Response, Questionnaire
+from survey.models import Answer, Questionnaire, Response
 
 
 def test_healthz_reports_database_ok(client):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ def submission(province):
     """Build a valid kiosk submission for a counter; keyword arguments override fields."""
 
     def make(counter: str = "SNV-Q1", **overrides) -> dict:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         payload = {
             "id": str(uuid.uuid4()), "counter": province.tokens[counter],
             "questionnaire": "sipas", "channel": "kiosk",

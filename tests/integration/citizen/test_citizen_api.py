@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 import pytest
 
@@ -160,7 +161,6 @@ def test_dossier_is_evaluated_once_and_stored_as_keyed_hash(app, post, submissio
 
 
 def test_client_timestamps_are_kept_and_server_time_counts(app, post, submission):
-    from datetime import timezone
 
     post(submission(started_at="2026-01-02T09:00:00+07:00",
                     submitted_at="2026-01-02T09:02:00+07:00"))
@@ -170,7 +170,7 @@ def test_client_timestamps_are_kept_and_server_time_counts(app, post, submission
         assert stored.received_at.year >= 2026
         started = stored.started_at
         if started.tzinfo is not None:
-            started = started.astimezone(timezone.utc)
+            started = started.astimezone(UTC)
         assert started.hour == 2
 
 
@@ -253,9 +253,9 @@ def test_uuid_is_accepted_in_any_case(post, submission):
 
 
 def test_survey_date_is_the_local_date_of_arrival(app, post, submission, monkeypatch):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
-    arrival = datetime(2026, 3, 31, 18, 30, tzinfo=timezone.utc)
+    arrival = datetime(2026, 3, 31, 18, 30, tzinfo=UTC)
     monkeypatch.setattr("survey.responses.utcnow", lambda: arrival)
     post(submission(started_at=None, submitted_at=None))
     with app.app_context():
@@ -263,7 +263,7 @@ def test_survey_date_is_the_local_date_of_arrival(app, post, submission, monkeyp
         assert stored.survey_date == date(2026, 4, 1)
         received = stored.received_at
         if received.tzinfo is not None:
-            received = received.astimezone(timezone.utc)
+            received = received.astimezone(UTC)
         assert received.replace(tzinfo=None) == arrival.replace(tzinfo=None)
 
 

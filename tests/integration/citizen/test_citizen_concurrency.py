@@ -60,7 +60,7 @@ def test_sequential_retries_of_one_id_store_one_row(app, post, submission, count
 
 def _blind_once(monkeypatch, name: str, blind_value) -> None:
     """Make ``survey.responses.<name>`` miss once, as if another request had not committed yet."""
-    import survey.responses as responses
+    from survey import responses
 
     real, calls = getattr(responses, name), []
 

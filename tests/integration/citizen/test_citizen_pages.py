@@ -14,7 +14,7 @@ KIOSK_BUDGET = 200 * 1024
 
 def _settings(html: str) -> dict:
     match = re.search(r'<script id="kiosk-settings" type="application/json">(.*?)</script>', html,
-                      re.S)
+                      re.DOTALL)
     return json.loads(match.group(1))
 
 

@@ -1,7 +1,7 @@
 """Data-quality flags at submission time: too fast, straight-lining, bursts; never lost."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from survey.extensions import db
 from survey.models import Response, ResponseFlag
@@ -15,7 +15,7 @@ def _flags(app) -> list[tuple[str, str]]:
 
 
 def _window(seconds: float) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"started_at": (now - timedelta(seconds=seconds)).isoformat(),
             "submitted_at": now.isoformat()}
 
@@ -59,7 +59,7 @@ def test_burst_from_one_counter_is_flagged(app, post, submission):
 
 def test_backlog_sent_after_an_outage_is_not_a_burst(app, post, submission):
     app.config.update(QUALITY_BURST_COUNT=3, QUALITY_BURST_SECONDS=60)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for minutes in range(6):
         moment = now - timedelta(minutes=10 * minutes)
         reply = post(submission(started_at=(moment - timedelta(seconds=90)).isoformat(),
