@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import re
 
 import pytest
+from citizen_helpers import form_fields
 
 from survey.models import Response
 
@@ -140,22 +140,13 @@ def test_nul_in_citizen_query_values_is_a_bad_request(client, province):
     assert client.get(f"/kiosk/{token}?q=sipas%00").status_code == 400
 
 
-def _form_fields(html: str) -> dict[str, str]:
-    fields = {}
-    for name in ("csrf_token", "submission_id", "started_at"):
-        match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
-            rf'value="([^"]*)"[^>]*name="{name}"', html)
-        fields[name] = match.group(1)
-    return fields
-
-
 @pytest.fixture
 def post_form(client, province):
     """POST the QR form of counter SNV-Q1 with its hidden fields, some overridden."""
     url = f"/q/{province.tokens['SNV-Q1']}"
 
     def send(**overrides: str):
-        fields = _form_fields(client.get(url).get_data(as_text=True))
+        fields = form_fields(client.get(url).get_data(as_text=True))
         return client.post(url, data={**fields, "TC1": "4", "HL": "5", **overrides})
 
     return send
@@ -178,9 +169,9 @@ def test_qr_form_with_altered_hidden_fields_asks_to_send_again(post_form, assert
 
 def test_qr_form_resent_after_an_altered_start_time_is_stored(client, province, count_rows):
     url = f"/q/{province.tokens['SNV-Q1']}"
-    fields = _form_fields(client.get(url).get_data(as_text=True))
+    fields = form_fields(client.get(url).get_data(as_text=True))
     refused = client.post(url, data={**fields, "TC1": "4", "started_at": "0001-01-01T00:00:00"})
-    renewed = _form_fields(refused.get_data(as_text=True))
+    renewed = form_fields(refused.get_data(as_text=True))
     assert renewed["started_at"] != "0001-01-01T00:00:00"
     assert client.post(url, data={**renewed, "TC1": "4"}).status_code == 302
     assert count_rows(Response) == 1

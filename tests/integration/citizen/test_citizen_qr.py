@@ -1,22 +1,13 @@
 """The QR form: plain HTML post, CSRF-protected, same validation as the API."""
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
+from citizen_helpers import form_fields
 
 from survey.extensions import db
 from survey.models import Answer, Response
-
-
-def _form_fields(html: str) -> dict[str, str]:
-    fields = {}
-    for name in ("csrf_token", "submission_id", "started_at"):
-        match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html) or re.search(
-            rf'value="([^"]*)"[^>]*name="{name}"', html)
-        fields[name] = match.group(1)
-    return fields
 
 
 @pytest.fixture
@@ -26,7 +17,7 @@ def open_form(client, province):
     def open_(counter: str = "SNV-Q1", query: str = "") -> dict[str, str]:
         reply = client.get(f"/q/{province.tokens[counter]}{query}")
         assert reply.status_code == 200
-        return _form_fields(reply.get_data(as_text=True))
+        return form_fields(reply.get_data(as_text=True))
 
     return open_
 
