@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from itertools import pairwise
 from pathlib import Path
+from typing import ClassVar
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -30,7 +31,7 @@ class Config:
     ENV_NAME = "default"
     SECRET_KEY = DEFAULT_SECRET_KEY
     SQLALCHEMY_DATABASE_URI = f"sqlite:///{INSTANCE_DIR / 'sipas.db'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {}  # no pre-ping: responses.py retries instead
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
@@ -58,6 +59,8 @@ class Config:
     QUALITY_STRAIGHTLINE_MIN_ITEMS = 8
     QUALITY_BURST_COUNT = 5
     QUALITY_BURST_SECONDS = 60
+    QUALITY_WINDOW_STORAGE_URI = ""    # burst window store; empty: the rate limits' storage
+    LOOKUP_CACHE_SECONDS = 30.0        # how long a process trusts its cached counters
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     KIOSK_BACKOFF_SECONDS = 20         # first pause before a failing sheet is tried again
     KIOSK_BACKOFF_MAX_SECONDS = 320    # the pause doubles per try up to this
@@ -77,6 +80,7 @@ class Config:
         "QUALITY_STRAIGHTLINE_MIN_ITEMS", "QUALITY_BURST_COUNT", "QUALITY_BURST_SECONDS",
         "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "KIOSK_BACKOFF_SECONDS",
         "KIOSK_BACKOFF_MAX_SECONDS", "KIOSK_SETASIDE_ATTEMPTS", "API_MAX_BODY_BYTES", "HSTS_MAX_AGE",
+        "QUALITY_WINDOW_STORAGE_URI", "LOOKUP_CACHE_SECONDS",
     )
 
     @classmethod

@@ -38,7 +38,11 @@ SERVICE_AREAS = [
     ("MOITRUONG", "Tài nguyên – môi trường", "Natural resources and environment"),
     ("DAUTU", "Kế hoạch – đầu tư", "Planning and investment"),
     ("BAOTRO", "Bảo trợ xã hội", "Social protection"),
+    ("KHAC", "Lĩnh vực khác", "Other"),
 ]
+# "Other": offered by every counter that asks the citizen for a service area (those serving
+# several); a citizen whose matter is none of them answers under it. No synthetic responses.
+OTHER_AREA = "KHAC"
 # code, name, level, parent, service areas, counters
 AGENCIES = [
     ("UBND-T", "UBND tỉnh Demo", 1, None, [], 0),
@@ -124,6 +128,7 @@ def _agencies_and_counters(session, areas):
         session.add(agency)
         for k in range(n_counters):
             served = area_codes if n_counters == 1 else area_codes[k % len(area_codes):][:2] or area_codes
+            served = [*served, OTHER_AREA] if len(served) > 1 else served
             counter = Counter(code=f"{code}-Q{k + 1}", name=f"Quầy số {k + 1}", agency=agency,
                               token=new_token(), service_areas=[areas[a] for a in served])
             counters.append(counter)
@@ -175,7 +180,7 @@ def _responses(session, rng, questionnaire, counters, total, today):
     days = (today - first_day).days + 1
     popularity = rng.gamma(2.0, 1.0, len(counters))
     picks = rng.choice(len(counters), size=total, p=popularity / popularity.sum())
-    served = [[a.id for a in c.service_areas] for c in counters]
+    served = [[a.id for a in c.service_areas if a.code != OTHER_AREA] for c in counters]
     area_pick = (rng.random(total) * np.array([len(served[i]) for i in picks])).astype(int)
     area_ids = [served[i][k] for i, k in zip(picks, area_pick)]
     offsets = rng.integers(0, days, total)
@@ -226,12 +231,6 @@ def _responses(session, rng, questionnaire, counters, total, today):
     session.execute(sa.insert(Answer.__table__), [
         {"response_id": int(i), "item_code": items[c], "value": int(v)}
         for i, c, v in zip(ids[rr], cc, values[rr, cc])])
-    last: dict[int, datetime] = {}
-    for row in rows:
-        last[row["counter_id"]] = max(last.get(row["counter_id"], row["received_at"]),
-                                      row["received_at"])
-    for counter in counters:
-        counter.last_response_at = last.get(counter.id)
     return rows
 
 

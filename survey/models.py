@@ -93,7 +93,6 @@ class Counter(db.Model):
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    last_response_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     agency: Mapped[Agency] = relationship(back_populates="counters")
     service_areas: Mapped[list[ServiceArea]] = relationship(
@@ -136,6 +135,7 @@ class Response(db.Model):
         sa.Index("ix_responses_agency_date", "agency_id", "survey_date"),
         sa.Index("ix_responses_area_date", "service_area_id", "survey_date"),
         sa.Index("ix_responses_counter_date", "counter_id", "survey_date"),
+        sa.Index("ix_responses_counter_received", "counter_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

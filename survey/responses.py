@@ -1,8 +1,10 @@
 """Writes: storing a citizen's submission exactly once, with its data-quality flags.
 
 ``validate_submission`` is the one validation shared by the kiosk API and the QR form;
-``store_submission`` validates, then writes the response, its answers, its flags and the counter's
-last-response time in one transaction.
+``store_submission`` validates against cached counters and questionnaires (``lookups``), computes
+the data-quality flags, then writes the response, its answers and its flags at once
+(``storage``: one round trip on PostgreSQL). Whatever the cache said, the database decides: when
+nothing was inserted the submission is looked at again with fresh data.
 """
 from __future__ import annotations
 
@@ -17,15 +19,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from . import audit, quality
-from . import questionnaires as qdefs
+from . import audit, quality, storage
+from .lookups import CounterInfo, QuestionnaireRef, cache
 from .models import (
-    Answer,
     Counter,
-    Questionnaire,
     Response,
     ResponseFlag,
     RetiredToken,
@@ -57,19 +57,6 @@ class CounterLookup:
     counter: Counter | None = None
 
 
-@dataclass(frozen=True)
-class QuestionnaireRef:
-    """A published questionnaire version: its id, code, version and (immutable) definition."""
-
-    id: int
-    code: str
-    version: int
-    definition: dict
-
-
-_definitions: dict[str, dict] = {}  # by checksum: a published definition never changes
-
-
 def safe_text(value: Any, limit: int | None = None) -> bool:
     """True for a non-empty string a database can store and compare: no control characters,
     no lone surrogates and, when ``limit`` is given, at most ``limit`` characters."""
@@ -84,22 +71,10 @@ def valid_version(value: Any) -> bool:
 
 
 def questionnaire_ref(session: Session, code: Any, version: Any = None) -> QuestionnaireRef | None:
-    """Like ``queries.latest_questionnaire`` but reads a definition from the database only once."""
-    if not safe_text(code, TOKEN_MAX_LEN):
+    """A published questionnaire version from this process's cache; None for anything else."""
+    if not safe_text(code, TOKEN_MAX_LEN) or (version is not None and not valid_version(version)):
         return None
-    query = sa.select(Questionnaire.id, Questionnaire.code, Questionnaire.version,
-                      Questionnaire.checksum).where(Questionnaire.code == code)
-    if version is not None:
-        if not valid_version(version):
-            return None
-        query = query.where(Questionnaire.version == version)
-    row = session.execute(query.order_by(Questionnaire.version.desc()).limit(1)).first()
-    if row is None:
-        return None
-    if row.checksum not in _definitions:
-        _definitions[row.checksum] = session.scalar(
-            sa.select(Questionnaire.definition).where(Questionnaire.id == row.id))
-    return QuestionnaireRef(row.id, row.code, row.version, _definitions[row.checksum])
+    return cache().questionnaire(session, code, version)
 
 
 @dataclass
@@ -107,7 +82,7 @@ class Submission:
     """A validated submission, ready to be written."""
 
     id: uuid.UUID
-    counter: Counter
+    counter: CounterInfo
     questionnaire: QuestionnaireRef
     service_area_id: int
     channel: str
@@ -176,11 +151,12 @@ def _parse_time(value: Any, name: str, errors: dict[str, str]) -> datetime | Non
     return moment
 
 
-def _check_answers(raw: Any, definition: dict, errors: dict[str, str]) -> dict[str, int]:
+def _check_answers(raw: Any, questionnaire: QuestionnaireRef,
+                   errors: dict[str, str]) -> dict[str, int]:
     if not isinstance(raw, dict):
         errors["answers"] = "must be an object of item code to value"
         return {}
-    items, scale = set(qdefs.item_codes(definition)), definition["scale"]
+    items, scale = questionnaire.items, questionnaire.definition["scale"]
     answers = {}
     for code, value in raw.items():
         place = f"answers.{code}"
@@ -194,22 +170,23 @@ def _check_answers(raw: Any, definition: dict, errors: dict[str, str]) -> dict[s
             errors[place] = f"must be between {scale['min']} and {scale['max']}"
         else:
             answers[code] = value
-    for code in qdefs.required_codes(definition):
+    for code in questionnaire.required:
         if code not in answers and f"answers.{code}" not in errors:
             errors[f"answers.{code}"] = "is required"
     answer_errors = any(key.startswith("answers.") for key in errors)
-    if not answer_errors and not set(qdefs.criterion_codes(definition)) & answers.keys():
+    if not answer_errors and not questionnaire.criteria & answers.keys():
         errors["answers"] = "answer at least one criterion"
     return answers
 
 
-def _check_profile(raw: Any, definition: dict, errors: dict[str, str]) -> dict[str, str]:
+def _check_profile(raw: Any, questionnaire: QuestionnaireRef,
+                   errors: dict[str, str]) -> dict[str, str]:
     if raw in (None, ""):
         return {}
     if not isinstance(raw, dict):
         errors["profile"] = "must be an object"
         return {}
-    options, profile = qdefs.profile_options(definition), {}
+    options, profile = questionnaire.profile, {}
     for name, value in raw.items():
         if value in (None, ""):
             continue
@@ -222,8 +199,8 @@ def _check_profile(raw: Any, definition: dict, errors: dict[str, str]) -> dict[s
     return profile
 
 
-def _check_service_area(raw: Any, counter: Counter, errors: dict[str, str]) -> int | None:
-    served = {area.code: area.id for area in counter.service_areas}
+def _check_service_area(raw: Any, counter: CounterInfo, errors: dict[str, str]) -> int | None:
+    served = counter.areas
     if raw in (None, ""):
         if len(served) == 1:
             return next(iter(served.values()))
@@ -266,7 +243,7 @@ def parse_id(raw: Any) -> uuid.UUID | None:
 
 
 def validate_submission(session: Session, payload: dict, channel: str,
-                        counter: Counter) -> tuple[Submission | None, dict[str, str]]:
+                        counter: CounterInfo) -> tuple[Submission | None, dict[str, str]]:
     """Check a submission against its questionnaire; return it or the per-field errors."""
     errors: dict[str, str] = {}
     submission_id = parse_id(payload.get("id"))
@@ -289,8 +266,8 @@ def validate_submission(session: Session, payload: dict, channel: str,
     locale = payload.get("locale") if payload.get("locale") in ("vi", "en") else None
     answers, profile = {}, {}
     if questionnaire is not None:
-        answers = _check_answers(payload.get("answers"), questionnaire.definition, errors)
-        profile = _check_profile(payload.get("profile"), questionnaire.definition, errors)
+        answers = _check_answers(payload.get("answers"), questionnaire, errors)
+        profile = _check_profile(payload.get("profile"), questionnaire, errors)
     if errors:
         return None, errors
     key = current_app.config.get("DOSSIER_HASH_KEY") or current_app.config["SECRET_KEY"]
@@ -307,7 +284,9 @@ def stored_body(response: Response) -> dict:
             "received_at": response.received_at.isoformat()}
 
 
-def _existing(session: Session, submission_id: uuid.UUID) -> Response | None:
+def _existing(session: Session, submission_id: uuid.UUID | None) -> Response | None:
+    if submission_id is None:
+        return None
     return session.scalars(sa.select(Response).where(Response.uuid == submission_id)).first()
 
 
@@ -319,58 +298,86 @@ def _dossier_taken(session: Session, submission: Submission) -> bool:
         Response.dossier_hash == submission.dossier_hash)) > 0
 
 
-def _build_response(submission: Submission, received: datetime) -> Response:
+def _row(submission: Submission) -> storage.Row:
+    """The response's column values and flags, computed before anything is written."""
+    received = utcnow()
     duration = None
     if submission.started_at and submission.submitted_at:
         duration = (submission.submitted_at - submission.started_at).total_seconds()
-    counter = submission.counter
-    return Response(
-        uuid=submission.id, questionnaire_id=submission.questionnaire.id,
-        questionnaire_code=submission.questionnaire.code, counter_id=counter.id,
-        agency_id=counter.agency_id, service_area_id=submission.service_area_id,
-        channel=submission.channel, received_at=received,
-        survey_date=received.astimezone(LOCAL_TZ).date(), started_at=submission.started_at,
-        submitted_at=submission.submitted_at, duration_seconds=duration,
-        dossier_hash=submission.dossier_hash, client_id=submission.client_id,
-        locale=submission.locale, status="valid", **submission.profile,
-        item_values=encode_item_values(qdefs.item_codes(submission.questionnaire.definition),
-                                       submission.answers))
+    questionnaire = submission.questionnaire
+    flags = quality.flags_for(submission.counter.id, str(submission.id),
+                              submission.submitted_at or received, duration,
+                              submission.answers, questionnaire.criteria)
+    values = {
+        "uuid": submission.id, "questionnaire_id": submission.questionnaire.id,
+        "questionnaire_code": submission.questionnaire.code,
+        "service_area_id": submission.service_area_id, "channel": submission.channel,
+        "received_at": received, "survey_date": received.astimezone(LOCAL_TZ).date(),
+        "started_at": submission.started_at, "submitted_at": submission.submitted_at,
+        "duration_seconds": duration, "dossier_hash": submission.dossier_hash,
+        "client_id": submission.client_id, "locale": submission.locale,
+        "status": "flagged" if flags else "valid",
+        "status_reason": "; ".join(kind for kind, _ in flags) or None,
+        "item_values": encode_item_values(questionnaire.items, submission.answers),
+        **{name: submission.profile.get(name) for name in PROFILE_FIELDS}}
+    return storage.Row(values, submission.counter.id, submission.counter.token,
+                       submission.answers, flags)
 
 
-def _write(session: Session, submission: Submission) -> dict:
-    received = utcnow()
-    response = _build_response(submission, received)
-    session.add(response)
-    session.flush()
-    session.execute(sa.insert(Answer), [
-        {"response_id": response.id, "item_code": code, "value": value}
-        for code, value in submission.answers.items()])
-    reasons = quality.flags_for(session, response, submission.answers,
-                                submission.questionnaire.definition)
-    if reasons:
-        response.status = "flagged"
-        response.status_reason = "; ".join(kind for kind, _ in reasons)
-        session.add_all(ResponseFlag(response_id=response.id, kind=kind, detail=detail)
-                        for kind, detail in reasons)
-    session.execute(sa.update(Counter).where(Counter.id == submission.counter.id)
-                    .values(last_response_at=received))
-    body = stored_body(response)
-    session.commit()
-    return body
+_DOSSIER_TAKEN = {"error": "dossier_already_evaluated",
+                  "errors": {"dossier_ref": "this dossier has already been evaluated"}}
+_CONFLICT = {"error": "conflict", "message": "could not store this response"}
 
 
-def _after_conflict(session: Session, submission: Submission) -> tuple[int, dict]:
+def _refused(session: Session, payload: dict, status: int, body: dict) -> tuple[int, dict]:
+    """A submission that cannot be stored as sent: still 200 when its id is already stored
+    (a retry must always clear a tablet's queue, whatever the new content)."""
+    session.rollback()
+    stored = _existing(session, parse_id(payload.get("id")))
+    return (200, stored_body(stored)) if stored is not None else (status, body)
+
+
+def _attempt(session: Session, payload: dict, channel: str,
+             fresh: bool) -> tuple[int, dict] | None:
+    """One try at storing; None when the cache may have misled it (try again with fresh data)."""
+    token = payload.get("counter")
+    counter = cache().counter(session, token) if safe_text(token, TOKEN_MAX_LEN) else None
+    if counter is None or not counter.active:
+        if not fresh and counter is not None:
+            return None
+        state = find_counter(session, token).state
+        return _refused(session, payload, 404, {
+            "error": f"{state}_counter",
+            "message": "this counter code is not in use; please ask staff"})
+    submission, errors = validate_submission(session, payload, channel, counter)
+    if errors:
+        if not fresh and set(errors) & {"service_area", "questionnaire"}:
+            return None
+        return _refused(session, payload, 422, {"error": "invalid", "errors": errors})
+    row = _row(submission)
+    try:
+        response_id = storage.insert(session, row)
+    except IntegrityError:
+        response_id = None
+    if response_id is not None:
+        return 201, {"id": str(submission.id), "status": row.values["status"],
+                     "received_at": row.values["received_at"].isoformat()}
     session.rollback()
     stored = _existing(session, submission.id)
     if stored is not None:
         return 200, stored_body(stored)
     if _dossier_taken(session, submission):
         return 409, _DOSSIER_TAKEN
-    return 409, {"error": "conflict", "message": "could not store this response"}
+    return None if not fresh else (409, _CONFLICT)
 
 
-_DOSSIER_TAKEN = {"error": "dossier_already_evaluated",
-                  "errors": {"dossier_ref": "this dossier has already been evaluated"}}
+def _store_once(session: Session, payload: dict, channel: str) -> tuple[int, dict]:
+    """Store with cached lookups, then once more with fresh ones if the database disagreed."""
+    outcome = _attempt(session, payload, channel, fresh=False)
+    if outcome is None:
+        cache().forget(payload.get("counter"), payload.get("questionnaire"))
+        outcome = _attempt(session, payload, channel, fresh=True)
+    return outcome
 
 
 def store_submission(session: Session, payload: Any, channel: str,
@@ -379,34 +386,22 @@ def store_submission(session: Session, payload: Any, channel: str,
 
     201 stored, 200 the same id was already stored (its stored version is returned, whatever the
     new content), 404 unknown, retired or deactivated counter, 409 dossier already evaluated,
-    422 per-field errors. Database outages propagate as ``sqlalchemy.exc.OperationalError``
-    after a rollback, with nothing written.
+    422 per-field errors. A connection found dead (the database restarted) is retried once on a
+    new one, which is safe because the id makes the write idempotent; other outages propagate as
+    ``sqlalchemy.exc.OperationalError`` after a rollback, with nothing written.
     """
     if not isinstance(payload, dict):
         return 400, {"error": "malformed", "message": "the body must be a JSON object"}
-    submission_id = parse_id(payload.get("id"))
-    if submission_id is not None and (stored := _existing(session, submission_id)) is not None:
-        return 200, stored_body(stored)
-    lookup = find_counter(session, payload.get("counter"))
-    if lookup.state != "ok":
-        return 404, {"error": f"{lookup.state}_counter",
-                     "message": "this counter code is not in use; please ask staff"}
-    submission, errors = validate_submission(session, payload, channel, lookup.counter)
-    if errors:
-        session.rollback()
-        return 422, {"error": "invalid", "errors": errors}
-    if _dossier_taken(session, submission):
-        session.rollback()
-        return 409, _DOSSIER_TAKEN
-    try:
-        body = _write(session, submission)
-    except IntegrityError:
-        return _after_conflict(session, submission)
-    except Exception:
-        session.rollback()
-        raise
-    current_app.logger.debug("stored response %s from %s", submission.id, client_addr)
-    return 201, body
+    for last in (False, True):
+        try:
+            status, body = _store_once(session, payload, channel)
+            break
+        except DBAPIError as error:
+            session.rollback()
+            if last or not error.connection_invalidated:
+                raise
+    current_app.logger.debug("response %s from %s: %s", payload.get("id"), client_addr, status)
+    return status, body
 
 
 def _state(response: Response) -> dict:

@@ -13,7 +13,7 @@ from ..auth.access import role_required
 from ..auth.login import aware
 from ..catalog import new_token, rotate_token
 from ..extensions import db
-from ..models import Counter, ServiceArea, utcnow
+from ..models import Counter, Response, ServiceArea, utcnow
 from . import bp
 from .agencies import agency_choices
 from .forms import ConfirmForm, CounterEditForm, CounterForm, option
@@ -56,6 +56,12 @@ def _areas(ids: list[int]) -> list[ServiceArea]:
     return list(db.session.scalars(sa.select(ServiceArea).where(ServiceArea.id.in_(ids))))
 
 
+def last_response_at() -> sa.ScalarSelect:
+    """The time of each counter's newest response (an index lookup per counter)."""
+    return (sa.select(sa.func.max(Response.received_at))
+            .where(Response.counter_id == Counter.id).scalar_subquery())
+
+
 @bp.get("/counters")
 @role_required("admin", "analyst")
 def counters():
@@ -63,8 +69,9 @@ def counters():
     days = _silent_days()
     cutoff = utcnow() - timedelta(days=days)
     rows = []
-    for counter in db.session.scalars(sa.select(Counter).order_by(Counter.code)):
-        last = aware(counter.last_response_at)
+    for counter, last in db.session.execute(sa.select(Counter, last_response_at())
+                                            .order_by(Counter.code)):
+        last = aware(last)
         silent = counter.active and (last or aware(counter.created_at)) < cutoff
         rows.append({"counter": counter, "last": last, "silent": silent,
                      "urls": counter_urls(counter)})

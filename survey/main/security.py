@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import unicodedata
@@ -59,6 +60,7 @@ ENDPOINT_EXTRAS = {
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 
 
+@functools.lru_cache(maxsize=256)
 def content_security_policy(endpoint: str | None, mimetype: str | None) -> str:
     """The policy for a response of ``endpoint`` with ``mimetype``."""
     if mimetype == "image/svg+xml":

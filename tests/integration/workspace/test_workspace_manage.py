@@ -1,9 +1,19 @@
 """Managing agencies, service areas, procedures, counters and users; each change is audited."""
 from __future__ import annotations
 
+import uuid
 from datetime import UTC
 
-from survey.models import Agency, Counter, Procedure, RetiredToken, ServiceArea, User
+from survey.models import (
+    Agency,
+    Counter,
+    Procedure,
+    Questionnaire,
+    Response,
+    RetiredToken,
+    ServiceArea,
+    User,
+)
 
 
 def _agency(in_db, code):
@@ -100,8 +110,15 @@ def test_counter_list_shows_links_and_highlights_silent_tablets(client, province
 
     def age(session):
         counter = session.query(Counter).filter_by(code="SNV-Q1").one()
-        counter.created_at = datetime.now(UTC) - timedelta(days=30)
-        counter.last_response_at = datetime.now(UTC) - timedelta(days=10)
+        other = session.query(Counter).filter_by(code="H-AN-Q1").one()
+        for when, where in ((10, counter), (1, other)):
+            where.created_at = datetime.now(UTC) - timedelta(days=30)
+            moment = datetime.now(UTC) - timedelta(days=when)
+            session.add(Response(
+                uuid=uuid.uuid4(), questionnaire_id=session.query(Questionnaire).first().id,
+                questionnaire_code="sipas", counter_id=where.id, agency_id=where.agency_id,
+                service_area_id=where.service_areas[0].id, channel="kiosk",
+                received_at=moment, survey_date=moment.date(), status="valid"))
     in_db(age)
     html = client.get("/admin/counters").get_data(as_text=True)
     token = province.tokens["SNV-Q1"]

@@ -1,0 +1,129 @@
+"""The statements that write one response, its answers and its flags.
+
+On PostgreSQL this is one statement sent in autocommit mode, so one round trip: a data-modifying
+``WITH`` inserts the response (``ON CONFLICT DO NOTHING`` for a repeated id or dossier), its
+answers and its flags, all or nothing. On SQLite (embedded, no round trips) the same inserts run
+one after another in the session's transaction.
+
+The response row is inserted only while the counter still has the token, is active and serves
+the area: the caller's counter data may come from a cache, and the database has the last word.
+Nothing is returned when no row was inserted; the caller then finds out why.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .models import Answer, Response, ResponseFlag
+
+_COLUMNS = ("uuid", "questionnaire_id", "questionnaire_code", "service_area_id", "channel",
+            "received_at", "survey_date", "started_at", "submitted_at", "duration_seconds",
+            "dossier_hash", "client_id", "locale", "status", "status_reason", "item_values",
+            "gender", "age_band", "occupation", "education", "ethnicity")
+_GUARD = ("FROM counters c WHERE c.id = :counter_id AND c.token = :token AND c.active "
+          "AND EXISTS (SELECT 1 FROM counter_service_areas s "
+          "WHERE s.counter_id = c.id AND s.service_area_id = :service_area_id)")
+_INSERT_RESPONSE = (
+    f"INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id) "
+    f"SELECT {', '.join(':' + name for name in _COLUMNS)}, c.id, c.agency_id {_GUARD} "
+    "ON CONFLICT DO NOTHING RETURNING id")
+
+
+@dataclass(frozen=True)
+class Row:
+    """A response ready to insert: its column values, answers and (kind, detail) flags."""
+
+    values: dict
+    counter_id: int
+    token: str
+    answers: dict[str, int]
+    flags: list[tuple[str, str]]
+
+
+def _typed(statement: str) -> sa.TextClause:
+    """A text statement whose parameters carry the response table's column types (UUIDs and
+    times are stored differently by each database)."""
+    table = Response.__table__
+    return sa.text(statement).bindparams(
+        *(sa.bindparam(name, type_=table.c[name].type) for name in _COLUMNS))
+
+
+_SQLITE_RESPONSE = _typed(_INSERT_RESPONSE)
+# PostgreSQL gets driver-level SQL (psycopg's %(name)s), skipping SQLAlchemy's compilation and
+# bind processing; the answers and flags travel as delimited text, cheaper to send than arrays.
+_POSTGRES_ALL = (
+    f"WITH r AS (INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id) "
+    f"SELECT {', '.join(f'%({name})s' for name in _COLUMNS)}, c.id, c.agency_id "
+    "FROM counters c WHERE c.id = %(counter_id)s AND c.token = %(token)s AND c.active "
+    "AND EXISTS (SELECT 1 FROM counter_service_areas s "
+    "WHERE s.counter_id = c.id AND s.service_area_id = %(service_area_id)s) "
+    "ON CONFLICT DO NOTHING RETURNING id), "
+    "a AS (INSERT INTO answers (response_id, item_code, value) "
+    "SELECT r.id, x.code, x.value::smallint FROM r CROSS JOIN "
+    "unnest(string_to_array(%(codes)s, ','), string_to_array(%(answer_values)s, ',')) "
+    "AS x(code, value)), "
+    "f AS (INSERT INTO response_flags (response_id, kind, detail, created_at) "
+    "SELECT r.id, x.kind, x.detail, %(received_at)s FROM r CROSS JOIN "
+    "unnest(CAST(%(kinds)s AS varchar[]), CAST(%(details)s AS text[])) AS x(kind, detail)) "
+    "SELECT id FROM r")
+
+
+def _postgres(engine: sa.Engine, params: dict) -> int | None:
+    """Run the one statement on a pooled connection switched to autocommit for it.
+
+    The driver is called directly (SQLAlchemy's execution layer costs more CPU than the
+    statement); its errors come back as SQLAlchemy's, and a connection found dead is dropped
+    from the pool and reported with ``connection_invalidated`` so the caller can retry.
+    """
+    failure = engine.dialect.loaded_dbapi.Error
+    try:
+        fairy = engine.raw_connection()
+    except failure as error:  # the server is down or refuses connections
+        raise sa.exc.DBAPIError.instance(None, None, error, failure,
+                                         dialect=engine.dialect) from error
+    try:
+        driver = fairy.driver_connection
+        driver.autocommit = True
+        try:
+            row = driver.execute(_POSTGRES_ALL, params).fetchone()
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
+        return None if row is None else row[0]
+    except failure as error:
+        dead = engine.dialect.is_disconnect(error, fairy, None)
+        if dead:
+            fairy.invalidate(error)
+        raise sa.exc.DBAPIError.instance(_POSTGRES_ALL, params, error, failure,
+                                         connection_invalidated=dead,
+                                         dialect=engine.dialect) from error
+    finally:
+        fairy.close()
+
+
+def insert(session: Session, row: Row) -> int | None:
+    """Insert the response with its answers and flags; its id, or None when nothing was
+    inserted (the id or dossier is taken, or the counter changed)."""
+    params = {**row.values, "counter_id": row.counter_id, "token": row.token}
+    engine = session.get_bind()
+    if engine.dialect.name == "postgresql":
+        params.update(codes=",".join(row.answers),
+                      answer_values=",".join(map(str, row.answers.values())),
+                      kinds=[kind for kind, _ in row.flags],
+                      details=[detail for _, detail in row.flags])
+        return _postgres(engine, params)
+    response_id = session.execute(_SQLITE_RESPONSE, params).scalar()
+    if response_id is None:
+        session.rollback()
+        return None
+    session.execute(sa.insert(Answer), [
+        {"response_id": response_id, "item_code": code, "value": value}
+        for code, value in row.answers.items()])
+    if row.flags:
+        session.execute(sa.insert(ResponseFlag), [
+            {"response_id": response_id, "kind": kind, "detail": detail,
+             "created_at": row.values["received_at"]} for kind, detail in row.flags])
+    session.commit()
+    return response_id
