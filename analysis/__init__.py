@@ -15,9 +15,25 @@ Shaped after R's ``survey`` package and checked against it (``tests/fixtures/ref
 Modules: ``design`` (SurveyDesign, linearised variance), ``estimators``, ``intervals``,
 ``weighting``, ``sipas``, ``sums`` (sufficient sums), ``calibration``, ``sql`` (GROUP BY
 loader, imported on demand), ``compare``, ``reliability``, ``cli`` (``python -m analysis``).
+
+Nothing is imported with the package itself: each name above loads its module on first use
+(PEP 562), so ``import analysis`` (or ``analysis.reliability`` from the web app, or the CLI,
+which never compares) does not pay for scipy or pandas until a module really needs them.
 """
-from . import compare, estimators, intervals, reliability, sipas, sums, weighting
-from .design import DesignError, PsuLayout, SurveyDesign, linearised_variance
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the lazy names resolve to, for type checkers and editors
+    from . import compare, estimators, intervals, reliability, sipas, sums, weighting
+    from .design import DesignError, PsuLayout, SurveyDesign, linearised_variance
+
+#: Names re-exported from a submodule: name -> module.
+_NAMES = {"DesignError": "design", "PsuLayout": "design", "SurveyDesign": "design",
+          "linearised_variance": "design"}
 
 __all__ = [
            "DesignError",
@@ -32,3 +48,23 @@ __all__ = [
            "sums",
            "weighting",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a re-exported name or a submodule (``analysis.compare``) on first access (PEP 562).
+
+    Any submodule resolves, as it did when the package imported most of them eagerly.
+    """
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        module: ModuleType = importlib.import_module(f"{__name__}.{name}")
+        return module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy names as well as the loaded ones (for ``dir()`` and completion)."""
+    return sorted(set(globals()) | set(__all__))

@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -60,18 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str, text_columns: list[str], needed: list[str]) -> pd.DataFrame:
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-    except FileNotFoundError:
-        raise DesignError(f"cannot read {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise DesignError(f"cannot read {path}: {str(e).splitlines()[0] if str(e) else e}") \
-            from None
+def _read(path: str, needed: Sequence[str], text_columns: Sequence[str] = (),
+          label_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """The ``needed`` columns of the CSV file at ``path``.
+
+    ``text_columns`` are read as text (codes such as "05" stay codes), and those of them in
+    ``label_columns`` (strata, clusters and domains, only ever grouped by) as categories of that
+    text: the same labels in the same sorted order, each held once, so reading them and grouping
+    by them is much cheaper than with text at a million rows. Answers keep pandas' own parsing:
+    forcing a small integer or float32 type was measured slower to read, and ``analysis``
+    turns answers into float64 for the estimates either way.
+    """
+    header = _header(path)
     for name in needed:
         if name not in header:
             raise DesignError(f"missing column {name!r} in {path}", column=name)
-    dtypes = {c: str for c in text_columns if c in header}
+    dtypes: dict[str, object] = {c: str for c in text_columns if c in header}
+    dtypes.update({c: "category" for c in label_columns if c in dtypes})
     try:
         frame = pd.read_csv(path, usecols=list(dict.fromkeys(needed)), dtype=dtypes,
                             keep_default_na=True, low_memory=False)
@@ -80,6 +86,17 @@ def _read(path: str, text_columns: list[str], needed: list[str]) -> pd.DataFrame
     if frame.empty:
         raise DesignError(f"{path} has no data rows")
     return frame
+
+
+def _header(path: str) -> pd.Index:
+    """The column names of the CSV file at ``path``; an unreadable file is a DesignError."""
+    try:
+        return pd.read_csv(path, nrows=0).columns
+    except FileNotFoundError:
+        raise DesignError(f"cannot read {path}: no such file") from None
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DesignError(f"cannot read {path}: {str(e).splitlines()[0] if str(e) else e}") \
+            from None
 
 
 def _design(frame: pd.DataFrame, args) -> SurveyDesign:
@@ -97,12 +114,25 @@ def _design_columns(args) -> list[str]:
     return [c for c in (args.weight, args.strata, args.cluster, args.fpc, args.by) if c]
 
 
+def _text_columns(args) -> list[str]:
+    """The columns read as text: strata, clusters and domains."""
+    return [c for c in (args.strata, args.cluster, args.by) if c]
+
+
+def _label_columns(args, used_otherwise: Sequence[str]) -> list[str]:
+    """The text columns only grouped by, read as categories: all but those also read as numbers
+    or matched as text (``used_otherwise``), which stay plain text as they always were."""
+    return [c for c in _text_columns(args)
+            if c not in used_otherwise and c not in (args.weight, args.fpc)]
+
+
 def run_sipas(args) -> pd.DataFrame:
     """Records of ``python -m analysis sipas``."""
     from . import sipas
     structure = sipas.load_structure(args.questionnaire)
-    text = [c for c in (args.strata, args.cluster, args.by) if c]
-    frame = _read(args.file, text, _design_columns(args) + structure.criteria)
+    labels = _label_columns(args, structure.criteria)
+    frame = _read(args.file, _design_columns(args) + structure.criteria, _text_columns(args),
+                  labels)
     design = _design(frame, args)
     table = sipas.indices(design, structure, by=args.by, ci=args.ci or "logit",
                           level=args.level).to_frame()
@@ -122,9 +152,10 @@ def run_estimate(args) -> pd.DataFrame:
         pairs.append(tuple(spec.split("=", 1)))
     if not (args.mean or args.total or pairs):
         raise UsageError("give at least one of --mean, --proportion, --total")
-    text = [c for c in (args.strata, args.cluster, args.by) if c] + [c for c, _ in pairs]
-    needed = _design_columns(args) + args.mean + args.total + [c for c, _ in pairs]
-    frame = _read(args.file, text, needed)
+    compared = [c for c, _ in pairs]  # matched as text ("5" = 5)
+    labels = _label_columns(args, args.mean + args.total + compared)
+    needed = _design_columns(args) + args.mean + args.total + compared
+    frame = _read(args.file, needed, _text_columns(args) + compared, labels)
     design = _design(frame, args)
     jobs = [(mean, (c,), args.ci if args.ci == "wald" else "wald") for c in args.mean]
     jobs += [(proportion, pair, args.ci or "logit") for pair in pairs]

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from . import domains, intervals
 from .design import DesignError, SurveyDesign, numeric_column
@@ -45,11 +44,22 @@ def _difference(diff: float, se: float, df: float, level: float) -> Difference:
         stat = np.float64(abs(diff)) / np.float64(se)
     if not np.isfinite(stat):
         p = float("nan") if not (se == 0 and diff != 0) else 0.0
-    elif np.isinf(df):
-        p = float(2 * special.ndtr(-stat))
     else:
-        p = float(2 * special.stdtr(df, -stat))
+        p = _two_sided_p(stat, df)
     return Difference(float(diff), float(se), float(low), float(high), p, float(df), level)
+
+
+def _two_sided_p(stat: float, df: float) -> float:
+    """2·P(T > stat) for T normal (``df`` infinite) or Student t with ``df`` degrees of freedom.
+
+    scipy is imported here, on first use, not with the module: comparisons are the only part of
+    ``analysis`` the ``sipas`` command line never needs.
+    """
+    from scipy import special
+
+    if np.isinf(df):
+        return float(2 * special.ndtr(-stat))
+    return float(2 * special.stdtr(df, -stat))
 
 
 def difference(estimate_a, se_a, estimate_b, se_b, level: float = 0.95,

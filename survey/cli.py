@@ -1,4 +1,9 @@
-"""``flask --app survey sipas …``: set-up, demo data, counters, export, totals, users."""
+"""``flask --app survey sipas …``: set-up, demo data, counters, export, totals, users.
+
+Modules that need numpy or pandas (``demo``, the report export) and Alembic's ``upgrade`` are
+imported inside the commands that use them, so ``flask --help`` and the other commands start
+without them.
+"""
 from __future__ import annotations
 
 import json
@@ -8,10 +13,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy.exc import OperationalError
 
-from . import catalog, demo, periods
+from . import catalog, periods
 from .extensions import db
 from .models import Counter
 
@@ -41,6 +45,8 @@ def sipas_cli() -> None:
 @with_appcontext
 def init_command() -> None:
     """Apply the migrations and load the shipped questionnaires."""
+    from flask_migrate import upgrade
+
     try:
         upgrade()
         added = catalog.load_shipped_questionnaires(db.session)
@@ -58,6 +64,8 @@ def init_command() -> None:
 @with_appcontext
 def demo_command(responses: int) -> None:
     """Load the demo province (only into an empty database)."""
+    from . import demo
+
     if demo.is_loaded(db.session):
         click.echo("The database already has agencies: demo not loaded, nothing changed.")
         return
@@ -168,6 +176,8 @@ def create_user_command(username: str, role: str, agency_code: str | None,
 @with_appcontext
 def welcome_command(limit: int) -> None:
     """Print the URLs a person needs next: staff sign-in and a few counters."""
+    from . import demo
+
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     click.echo(f"\nSIPAS is starting at {base}/")
     click.echo(f"  Staff sign-in:  {base}/auth/login")

@@ -1,11 +1,15 @@
-"""Reads: the one place that turns stored rows into DataFrames for ``analysis``."""
+"""Reads: the one place that turns stored rows into DataFrames for ``analysis``.
+
+numpy and pandas are imported by the functions that build frames: the citizen pages, the API
+and the kiosk import this module for ``latest_questionnaire`` only, and the app starts without
+them.
+"""
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -21,6 +25,10 @@ from .models import (
     ServiceArea,
     encode_item_values,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 FRAME_KEYS = ["response_id", "period", "agency", "counter", "service_area", "channel"]
 
@@ -76,6 +84,8 @@ def responses_frame(
     ``with_ids`` (exports need it, estimates do not). Weights come from
     ``analysis.cells.counter_design`` with ``cell_totals``.
     """
+    import pandas as pd
+
     questionnaire = latest_questionnaire(session, questionnaire_code)
     if questionnaire is None:
         raise LookupError(f"questionnaire {questionnaire_code!r} is not loaded")
@@ -122,6 +132,8 @@ def cell_totals(session: Session, period: str | None, quarters) -> pd.DataFrame:
     periods it contains; a cell without those takes its quarter's total in proportion to the
     days (``prorated`` True).
     """
+    import pandas as pd
+
     chosen = periods.parse(period) if period else None
     agencies = dict(session.execute(sa.select(Agency.id, Agency.code)).all())
     areas = dict(session.execute(sa.select(ServiceArea.id, ServiceArea.code)).all())
@@ -152,6 +164,8 @@ def _part(quarter: periods.Period, chosen: periods.Period | None) -> periods.Per
 
 def _criterion_matrix(session: Session, frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
     """Answers to ``codes`` (NaN = unanswered) decoded from each response's ``item_values``."""
+    import numpy as np
+
     out = np.full((len(frame), len(codes)), np.nan)
     missing = frame["item_values"].isna().to_numpy()
     if missing.any():

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-import segno
-
 SIZES = {"a4": (210, 297), "a5": (148, 210)}
 
 
 def qr_svg(url: str) -> str:
     """The QR code of ``url`` as an inline SVG element that scales to its box."""
+    import segno  # on first poster, not when the app starts
+
     return segno.make(url, error="m").svg_inline(omitsize=True, border=2, dark="#000")
 
 

@@ -1,4 +1,8 @@
-"""``flask sipas report``: the report of the web page as JSON, CSV, XLSX or PDF."""
+"""``flask sipas report``: the report of the web page as JSON, CSV, XLSX or PDF.
+
+``compute`` and ``exports`` (pandas, scipy, openpyxl, fpdf2, matplotlib) load when the command
+runs, not when ``flask`` lists its commands.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +12,6 @@ from flask.cli import with_appcontext
 
 from ..cli import fail, sipas_cli
 from ..extensions import db
-from .compute import build_report
-from .exports import render_report
 from .filters import FilterError, ReportFilters, check
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
@@ -36,6 +38,9 @@ def report_command(period, agency, service_area, channel, questionnaire, weights
                    lang, fmt, out) -> None:
     """Compute the SIPAS report with the same numbers as the web page."""
     from flask import current_app
+
+    from .compute import build_report
+    from .exports import render_report
 
     filters = ReportFilters(period=period, agency=agency, service_area=service_area,
                             channel=channel, questionnaire=questionnaire, weights=weights,

@@ -1,4 +1,9 @@
-"""Views of the reports blueprint: the report page, its charts and its downloads."""
+"""Views of the reports blueprint: the report page, its charts and its downloads.
+
+The modules that compute and draw (``compute``, ``presentation``, ``charts``, ``exports``:
+pandas, numpy, scipy, matplotlib, openpyxl, fpdf2) are imported by the views that use them, not
+with the blueprint, so that the app and every ``flask`` command start without them.
+"""
 from __future__ import annotations
 
 from flask import Response, abort, render_template
@@ -6,16 +11,17 @@ from flask_babel import get_locale
 
 from ..auth.access import role_required
 from ..extensions import db
-from . import bp, charts, exports
-from .compute import build_report
+from . import bp
 from .filters import report_request
 from .numbers import fmt, fmt_p
-from .presentation import labels, report_view
 
 ROLES = ("admin", "analyst", "agency_viewer")
 
 def current_view(trend: bool = False):
     """The checked request and the report view it asks for."""
+    from .compute import build_report
+    from .presentation import labels, report_view
+
     asked = report_request()
     if asked.error:
         abort(400)
@@ -28,6 +34,9 @@ def current_view(trend: bool = False):
 @role_required(*ROLES)
 def index():
     """The report page: SIPAS with intervals, breakdowns, change, ranking and charts."""
+    from .compute import build_report
+    from .presentation import labels, report_view
+
     asked = report_request()
     if asked.error:  # the form and the error only: no report for filters nobody asked for
         return render_template("reports/index.html", form=asked.form, filters=asked.filters,
@@ -48,6 +57,8 @@ def index():
 @role_required(*ROLES)
 def chart(name: str):
     """One chart of the report as SVG (same query string as the page)."""
+    from . import charts
+
     if name not in charts.CHARTS:
         abort(404)
     _asked, view = current_view(trend=name == "trend")
@@ -81,6 +92,9 @@ def attachment(body: bytes | str, name: str, fmt: str) -> Response:
 @role_required(*ROLES)
 def export(fmt: str):
     """The report as CSV, XLSX or PDF (the same query string as the page)."""
+    from . import exports
+    from .compute import build_report
+
     if fmt not in ("csv", "xlsx", "pdf"):
         abort(404)
     asked = report_request()
@@ -95,6 +109,8 @@ def export(fmt: str):
 @role_required(*ROLES)
 def raw(fmt: str):
     """Raw responses without personal data (agency viewers: their subtree only)."""
+    from . import exports
+
     if fmt not in ("csv", "xlsx"):
         abort(404)
     asked = report_request()

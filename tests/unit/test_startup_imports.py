@@ -1,0 +1,79 @@
+"""Commands start fast: the app, ``flask --help`` and ``import analysis`` load no heavy library.
+
+pandas, scipy, matplotlib, openpyxl and fpdf2 cost seconds to import; the web app and the
+``flask`` commands import them where they are used (the report views, ``flask sipas report``,
+the export), and ``analysis`` loads its modules on first use. Each check runs in a fresh
+interpreter and reads ``sys.modules`` there, so a new top-level import anywhere on the start-up
+path fails it. No timing is asserted here (see ``bench/bench_analysis.py``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+#: Libraries nothing on the start-up path may import (top-level package names).
+HEAVY = ("pandas", "scipy", "matplotlib", "openpyxl", "fpdf")
+MARKER = "LOADED-MODULES:"
+#: Appended to every probe: print the heavy packages now in ``sys.modules`` on one line.
+REPORT = (f"\nimport json, sys\n"
+          f"print({MARKER!r} + json.dumps(sorted({{m.split('.')[0] for m in sys.modules}}"
+          f" & set({list(HEAVY)!r}))), flush=True)\n")
+#: ``flask …`` exactly as the ``flask`` console script runs it, without leaving the process.
+FLASK = ("import sys\nfrom flask.cli import main\nsys.argv = ['flask', *{argv!r}]\n"
+         "try:\n    main()\nexcept SystemExit as stop:\n    assert stop.code in (0, None), stop\n")
+
+
+def probe(code: str) -> tuple[list[str], str]:
+    """Run ``code`` in a new interpreter: the heavy packages it left loaded, and its stdout."""
+    env = {**os.environ, "SIPAS_CONFIG": "testing", "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code + REPORT], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith(MARKER))
+    return json.loads(line[len(MARKER):]), done.stdout
+
+
+def test_the_probe_sees_a_heavy_import():
+    """The check itself can fail: a module that imports pandas is reported."""
+    loaded, _ = probe("import pandas")
+    assert loaded == ["pandas"]
+
+
+def test_creating_the_app_imports_no_heavy_library():
+    loaded, out = probe("from survey import create_app\n"
+                        "app = create_app({'CONFIG_NAME': 'testing'})\n"
+                        "print(sorted(app.blueprints))")
+    assert "reports" in out and "kiosk" in out  # every blueprint registered
+    assert loaded == []
+
+
+@pytest.mark.parametrize("argv, listed", [(["--app", "survey", "--help"], "sipas"),
+                                          (["--app", "survey", "sipas", "--help"], "report")])
+def test_flask_help_imports_no_heavy_library(argv, listed):
+    loaded, out = probe(FLASK.format(argv=argv))
+    assert f"  {listed} " in out  # the app was found and its commands listed
+    assert loaded == []
+
+
+def test_import_analysis_loads_no_scipy_until_a_module_needs_it():
+    loaded, out = probe("import analysis\n"
+                        "print(sorted(set(dir(analysis)) & {'SurveyDesign', 'compare'}))")
+    assert "['SurveyDesign', 'compare']" in out
+    assert "scipy" not in loaded and "pandas" not in loaded
+    loaded, _ = probe("import analysis\nfrom analysis import SurveyDesign, compare\n"
+                      "assert SurveyDesign is analysis.design.SurveyDesign\n"
+                      "assert compare is analysis.compare")
+    assert "scipy" in loaded  # the lazy names still resolve to the real modules
+
+
+def test_unknown_name_of_analysis_is_an_attribute_error():
+    import analysis
+
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        analysis.no_such_thing  # noqa: B018
