@@ -4,6 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -113,6 +116,78 @@ class QuestionnaireUploadForm(Form):
         FileRequired(), FileAllowed(["json"], _l("Upload a .json file.")),
         FileSize(MAX_UPLOAD_BYTES, message=_l("The file is too large (at most 5 MB)."))])
     submit = SubmitField(_l("Check and publish"))
+
+
+#: Most elements, and criteria per element, a questionnaire editor form accepts.
+MAX_ELEMENTS = 12
+MAX_CRITERIA = 30
+#: The buttons of the questionnaire editor: what to do with the draft.
+EDITOR_ACTION = Regexp(
+    r"^(preview-vi|preview-en|publish|add-element|(remove|up|down)-element-\d{1,3}"
+    r"|add-criterion-\d{1,3}|(remove|up|down)-criterion-\d{1,3}-\d{1,3})$",
+    message=_l("Unknown action."))
+
+
+def clean_text(value: object) -> object:
+    """A typed text without surrounding blanks, with a text area's CR LF line ends made LF."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("\r\n", "\n").strip()
+
+
+class EditorPart(Form):
+    """A repeated part of the questionnaire editor; the CSRF token is the whole form's."""
+
+    class Meta(Form.Meta):
+        csrf = False
+
+
+class CriterionEditForm(EditorPart):
+    """One criterion of an element: its code, wording in both languages, required or not.
+
+    The fields carry no validators: the questionnaire validator checks the whole draft and
+    names each problem with its place, as it does for an uploaded file.
+    """
+
+    code = StringField(_l("Code"), filters=[clean_text])
+    label_vi = StringField(_l("Short label (Vietnamese)"), filters=[clean_text])
+    label_en = StringField(_l("Short label (English)"), filters=[clean_text])
+    question_vi = TextAreaField(_l("Question (Vietnamese)"), filters=[clean_text])
+    question_en = TextAreaField(_l("Question (English)"), filters=[clean_text])
+    required = BooleanField(_l("An answer is required"))
+
+
+class ElementEditForm(EditorPart):
+    """One element (nhóm tiêu chí): code, weight, label, its criteria, an optional overall."""
+
+    code = StringField(_l("Code"), filters=[clean_text])
+    weight = StringField(_l("Weight (a positive number)"), filters=[clean_text])
+    label_vi = StringField(_l("Name (Vietnamese)"), filters=[clean_text])
+    label_en = StringField(_l("Name (English)"), filters=[clean_text])
+    criteria = FieldList(FormField(CriterionEditForm), max_entries=MAX_CRITERIA)
+    overall_code = StringField(_l("Code of the element's overall question"),
+                               filters=[clean_text])
+    overall_vi = TextAreaField(_l("Element's overall question (Vietnamese)"),
+                               filters=[clean_text])
+    overall_en = TextAreaField(_l("Element's overall question (English)"), filters=[clean_text])
+
+
+class QuestionnaireEditForm(Form):
+    """A new version of a questionnaire, started from a published one and kept in the form.
+
+    ``action`` is the button pressed (its value names the element or criterion), so adding,
+    removing and moving work as plain form posts, without JavaScript.
+    """
+
+    title_vi = StringField(_l("Title (Vietnamese)"), filters=[clean_text])
+    title_en = StringField(_l("Title (English)"), filters=[clean_text])
+    intro_vi = TextAreaField(_l("Introduction (Vietnamese)"), filters=[clean_text])
+    intro_en = TextAreaField(_l("Introduction (English)"), filters=[clean_text])
+    elements = FieldList(FormField(ElementEditForm), max_entries=MAX_ELEMENTS)
+    overall_code = StringField(_l("Code of the overall question"), filters=[clean_text])
+    overall_vi = TextAreaField(_l("Overall question (Vietnamese)"), filters=[clean_text])
+    overall_en = TextAreaField(_l("Overall question (English)"), filters=[clean_text])
+    action = StringField(validators=[InputRequired(), EDITOR_ACTION])
 
 
 class TotalsUploadForm(Form):
