@@ -61,6 +61,7 @@ class Config:
     QUALITY_BURST_SECONDS = 60
     QUALITY_WINDOW_STORAGE_URI = ""    # burst window store; empty: the rate limits' storage
     LOOKUP_CACHE_SECONDS = 30.0        # how long a process trusts its cached counters
+    KIOSK_AUDIO_FOLDER = ""            # spoken questions (make audio); empty: instance/audio
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     KIOSK_BACKOFF_SECONDS = 20         # first pause before a failing sheet is tried again
     KIOSK_BACKOFF_MAX_SECONDS = 320    # the pause doubles per try up to this
@@ -80,7 +81,7 @@ class Config:
         "QUALITY_STRAIGHTLINE_MIN_ITEMS", "QUALITY_BURST_COUNT", "QUALITY_BURST_SECONDS",
         "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "KIOSK_BACKOFF_SECONDS",
         "KIOSK_BACKOFF_MAX_SECONDS", "KIOSK_SETASIDE_ATTEMPTS", "API_MAX_BODY_BYTES", "HSTS_MAX_AGE",
-        "QUALITY_WINDOW_STORAGE_URI", "LOOKUP_CACHE_SECONDS",
+        "QUALITY_WINDOW_STORAGE_URI", "LOOKUP_CACHE_SECONDS", "KIOSK_AUDIO_FOLDER",
     )
 
     @classmethod

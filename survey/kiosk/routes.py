@@ -2,17 +2,27 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..public.forms import OTHER_AREA
 from ..public.tokens import lookup, token_page
 from ..queries import latest_questionnaire
-from . import bp
+from . import audio, bp
 from .poster import SIZES, poster_svg, qr_svg
 from .texts import kiosk_texts
 
@@ -85,6 +95,26 @@ def retry_settings() -> dict:
             "attempts": attempts if attempts > 0 else 8}
 
 
+def other_last(areas) -> list:
+    """A counter's service areas with "other" (``KHAC``) at the end, where citizens look for it."""
+    return sorted(areas, key=lambda a: a.code == OTHER_AREA)
+
+
+def audio_root() -> Path:
+    """The folder ``make audio`` fills: ``KIOSK_AUDIO_FOLDER``, else ``instance/audio``."""
+    configured = current_app.config.get("KIOSK_AUDIO_FOLDER")
+    return Path(configured) if configured else Path(current_app.instance_path) / "audio"
+
+
+def audio_urls(questionnaire) -> dict[str, dict[str, str]]:
+    """{lang: {item: URL}} of the spoken questions generated for this questionnaire version;
+    empty maps when none were made (the kiosk then uses the device's voice, or hides Nghe)."""
+    code, version = questionnaire.code, questionnaire.version
+    names = audio.available(audio_root(), code, version)
+    return audio.audio_map(names, questionnaire.definition, lambda name: url_for(
+        "kiosk.audio_file", code=code, version=version, name=name))
+
+
 def kiosk_settings(counter, questionnaire) -> dict:
     """Everything the kiosk script needs, embedded in the page so it renders offline."""
     config = current_app.config
@@ -94,7 +124,8 @@ def kiosk_settings(counter, questionnaire) -> dict:
         "counter": counter.name,
         "agency": counter.agency.name,
         "areas": [{"code": a.code, "vi": a.name_vi, "en": a.name_en}
-                  for a in counter.service_areas],
+                  for a in other_last(counter.service_areas)],
+        "other_area": OTHER_AREA,
         "questionnaire": questionnaire.definition,
         "version": questionnaire.version,
         "idle": _positive_arg("idle", int(config.get("KIOSK_IDLE_SECONDS", 90))),
@@ -105,6 +136,7 @@ def kiosk_settings(counter, questionnaire) -> dict:
         "cache": f"sipas-kiosk-{assets_version()}",
         "assets": asset_urls(),
         "texts": _texts(),
+        "audio": audio_urls(questionnaire),
     }
 
 
@@ -124,6 +156,19 @@ def kiosk(token: str):
         js=settings["assets"][1]))
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+_AUDIO_NAME = re.compile(r"[\w-]{1,16}(\.(label|intro))?\.(vi|en)\.wav")
+
+
+@bp.get("/audio/<code>/<int:version>/<name>")
+def audio_file(code: str, version: int, name: str):
+    """One spoken question (``make audio``); Range requests work, so media elements can seek."""
+    if not _AUDIO_NAME.fullmatch(name) or not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):
+        abort(404)
+    folder = audio.version_folder(audio_root(), code, version)
+    return send_from_directory(folder, name, mimetype="audio/wav", conditional=True,
+                               max_age=86400)
 
 
 @bp.get("/sw.js")

@@ -17,6 +17,9 @@ def _words() -> dict[str, str]:
         "send": _("Send"),
         "skip": _("Skip"),
         "question": _("Question"),
+        # "Part 2 / 5": the element pages of the survey.
+        "part": _("Part"),
+        "navigation": _("Move between screens"),
         "overall": _("Overall"),
         "scale": _("How satisfied are you?"),
         "profile": _("About you (optional)"),
@@ -30,6 +33,10 @@ def _words() -> dict[str, str]:
         "progress": _("Survey progress"),
         "language": _("Language"),
         "anonymous": _("Anonymous survey"),
+        # The button on each question that reads it aloud.
+        "listen": _("Listen"),
+        # The header switch that reads every screen aloud as it appears.
+        "read_aloud": _("Read aloud"),
         # {last} is replaced in the kiosk with the number of the last service question.
         "need_criterion": _("Please rate at least one of the service questions (questions 1–{last}) "
                             "before sending."),

@@ -1,4 +1,5 @@
-"""The QR form, built from a questionnaire definition: one radio group per item."""
+"""The QR form, built from a questionnaire definition: one fieldset per element, one radio group
+(a row of five answers and "no opinion") per criterion, as on the kiosk."""
 from __future__ import annotations
 
 import uuid
@@ -9,6 +10,8 @@ from wtforms import HiddenField, RadioField, StringField, SubmitField
 from wtforms.validators import Length, Optional
 
 NOT_ANSWERED = "na"
+# The service area "other": listed last, where citizens look for it.
+OTHER_AREA = "KHAC"
 
 try:  # WTForms >= 3.3 deprecates (value, label) tuples
     from wtforms import SelectChoice as _choice
@@ -32,6 +35,18 @@ class SurveyForm(FlaskForm):
     def profile_fields(self):
         """The optional profile questions."""
         return [self[f"profile_{code}"] for code in self.profile_codes]
+
+    def sections(self):
+        """(heading, [(number, field)]) per element, then the overall question under its own
+        heading: the rows are numbered across the form, as on the kiosk."""
+        found, number = [], 0
+        for heading, codes in self.section_codes:
+            rows = []
+            for code in codes:
+                number += 1
+                rows.append((number, self[code]))
+            found.append((heading, rows))
+        return found
 
 
 def _text(obj: dict, lang: str) -> str:
@@ -57,14 +72,26 @@ def _questions(definition: dict) -> list[tuple[str, dict, dict | None]]:
     return rows
 
 
+def _sections(definition: dict, lang: str) -> list[tuple[str, list[str]]]:
+    """The item codes grouped by element; the questionnaire's overall question on its own."""
+    sections: list[tuple[str, list[str]]] = []
+    for code, _question, group in _questions(definition):
+        heading = _text(group, lang) if group else _("Overall")
+        if not sections or sections[-1][0] != heading:
+            sections.append((heading, []))
+        sections[-1][1].append(code)
+    return sections
+
+
 def survey_form_class(definition: dict, areas: list, lang: str) -> type[SurveyForm]:
-    """A form class for ``definition``, with a service-area question when there are several."""
-    attrs: dict = {"item_codes": [], "profile_codes": [], "groups": {}}
-    for code, question, group in _questions(definition):
+    """A form class for ``definition``, with a service-area question when there are several
+    ("other", code KHAC, last where the counter serves it)."""
+    attrs: dict = {"item_codes": [], "profile_codes": [],
+                   "section_codes": _sections(definition, lang)}
+    for code, question, _group in _questions(definition):
         attrs[code] = RadioField(_text(question, lang), choices=_scale_choices(definition, lang),
                                  validators=[Optional()])
         attrs["item_codes"].append(code)
-        attrs["groups"][code] = _text(group, lang) if group else None
     for field in definition.get("profile", []):
         attrs[f"profile_{field['code']}"] = RadioField(
             _text(field["label"], lang), validators=[Optional()],
@@ -73,7 +100,8 @@ def survey_form_class(definition: dict, areas: list, lang: str) -> type[SurveyFo
     if len(areas) > 1:
         attrs["service_area"] = RadioField(
             _("What did you come for today?"), validators=[Optional()],
-            choices=[_choice(a.code, a.name_en if lang == "en" else a.name_vi) for a in areas])
+            choices=[_choice(a.code, a.name_en if lang == "en" else a.name_vi)
+                     for a in sorted(areas, key=lambda a: a.code == OTHER_AREA)])
     return type("GeneratedSurveyForm", (SurveyForm,), attrs)
 
 

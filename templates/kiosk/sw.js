@@ -33,11 +33,23 @@ async function cacheFirst(request) {
   return response;
 }
 
+/* Spoken questions: the media element asks for byte ranges, and a partial (206) answer cannot be
+   cached, so a miss fetches the whole file, keeps it and answers with it. */
+async function audioFirst(request) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(request.url);
+  if (cached) return cached;
+  const response = await fetch(request.url, {credentials: "same-origin"});
+  if (response.status === 200) cache.put(request.url, response.clone());
+  return response;
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET" || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith("/api/")) return;
-  if (request.mode === "navigate") event.respondWith(networkFirst(request));
+  if (url.pathname.startsWith("/kiosk/audio/")) event.respondWith(audioFirst(request));
+  else if (request.mode === "navigate") event.respondWith(networkFirst(request));
   else if (url.pathname.startsWith("/static/")) event.respondWith(cacheFirst(request));
 });

@@ -1,4 +1,5 @@
-"""The kiosk in a real browser: every screen, thank-you and reset, idle reset, offline queue."""
+"""The kiosk in a real browser: every screen, thank-you and reset, idle reset, offline queue,
+the "other" service area, the language button and the progress bar."""
 from __future__ import annotations
 
 import time
@@ -29,17 +30,24 @@ def _assert_in_viewport(page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)
 
 
+def _screen(page) -> str:
+    """The kiosk's current screen: start, area, page-<k>, profile, send or thanks."""
+    return page.locator("#screen").get_attribute("data-screen") or ""
+
+
 def _answer_all(page, value_for, shot=None) -> int:
-    """Answer every scale question with ``value_for(index)``; return how many there were."""
+    """Answer every row of every element page with ``value_for(index)``; return how many there
+    were. The tap that completes a page moves on by itself."""
     index = 0
-    while page.locator("[data-action=answer]").count():
-        label = page.locator("#progress-label").inner_text()
-        if shot and index == 2:
-            shot(page)
-        page.locator(f'[data-action=answer][data-value="{value_for(index)}"]').click()
-        page.wait_for_function(
-            "label => document.getElementById('progress-label').textContent !== label", arg=label)
-        index += 1
+    while _screen(page).startswith("page-"):
+        current = _screen(page)
+        for code in page.locator(".crit").evaluate_all("rows => rows.map(r => r.dataset.code)"):
+            if shot and index == 2:
+                shot(page)
+            page.locator(f'.crit[data-code="{code}"] [data-value="{value_for(index)}"]').click()
+            index += 1
+        page.wait_for_function("s => document.getElementById('screen').dataset.screen !== s",
+                               arg=current)
     return index
 
 
@@ -72,8 +80,9 @@ def test_kiosk_landscape_every_screen_then_thanks_and_reset(app, province, kiosk
     assert page.locator("#progress-label").inner_text() == ""
     page.locator('[data-action=area][data-value="XAYDUNG"]').click()
     page.locator("[data-action=answer]").first.wait_for()
-    assert page.locator("#progress-label").inner_text() == "Câu 1 / 23"
-    height = page.locator('[data-action=answer][data-value="1"]').bounding_box()["height"]
+    assert page.locator("#progress-label").inner_text() == "Phần 1 / 5"
+    assert page.locator(".crit").count() == 4
+    height = page.locator('[data-action=answer][data-value="1"]').first.bounding_box()["height"]
     assert height >= 64
     answered = _answer_all(page, lambda i: "na" if i == 5 else 1 + i % 5,
                            shot=lambda p: screenshot(p, "citizen-kiosk-question"))
@@ -103,7 +112,7 @@ def test_kiosk_portrait_english_large_text(app, province, kiosk_page, screenshot
     assert page.locator("html").get_attribute("lang") == "en"
     assert "large" in page.locator("html").get_attribute("class")
     page.get_by_role("button", name="Start").click()
-    assert page.locator(".answer.a5").bounding_box()["height"] >= 64
+    assert page.locator(".answer.a5").first.bounding_box()["height"] >= 64
     screenshot(page, "citizen-kiosk-portrait-question")
     _answer_all(page, lambda i: 4 if i < 3 else "na")
     _assert_in_viewport(page, "[data-action=send]")
@@ -119,11 +128,11 @@ def test_kiosk_portrait_english_large_text(app, province, kiosk_page, screenshot
 def test_idle_kiosk_discards_the_answers(app, province, kiosk_page):
     _context, page = kiosk_page(province.tokens["SNV-Q1"], query="?idle=2")
     page.locator("[data-action=start]").click()
-    page.locator('[data-action=answer][data-value="2"]').click()
-    page.locator("#progress-label").get_by_text("Câu 2 /").wait_for()
+    page.locator('[data-action=answer][data-value="2"]').first.click()
+    page.locator(".crit.done").wait_for()
     page.locator("[data-action=start]").wait_for(timeout=6000)
     page.locator("[data-action=start]").click()
-    assert page.locator("#progress-label").inner_text().startswith("Câu 1 /")
+    assert page.locator("#progress-label").inner_text().startswith("Phần 1 /")
     assert page.locator(".selected").count() == 0
     assert _wait_for_rows(app, 1, timeout=0.5) == 0
 
@@ -168,9 +177,8 @@ def test_service_worker_serves_the_kiosk_when_the_network_is_down(province, kios
 def test_going_back_to_the_start_discards_the_answers(province, kiosk_page):
     _context, page = kiosk_page(province.tokens["SNV-Q1"])
     page.locator("[data-action=start]").click()
-    page.locator('[data-action=answer][data-value="1"]').click()
-    page.locator("#progress-label").get_by_text("Câu 2 /").wait_for()
-    page.locator("[data-action=back]").click()
+    page.locator('[data-action=answer][data-value="1"]').first.click()
+    page.locator(".crit.done").wait_for()
     page.locator("[data-action=back]").click()
     page.locator("[data-action=start]").click()
     assert page.locator(".selected").count() == 0
@@ -183,7 +191,7 @@ def test_kiosk_asks_for_one_answer_before_sending(app, province, kiosk_page):
     page.locator("[data-action=send]").click()
     page.get_by_role("alert").get_by_text(
         "Xin vui lòng đánh giá ít nhất một nội dung (câu 1–22) trước khi gửi.").wait_for()
-    assert page.locator("#progress-label").inner_text() == "Câu 1 / 23"
+    assert page.locator("#progress-label").inner_text() == "Phần 1 / 5"
     assert _wait_for_rows(app, 1, timeout=0.5) == 0
 
 
@@ -196,11 +204,12 @@ def test_kiosk_overall_answer_alone_is_not_enough(app, province, kiosk_page):
     page.get_by_role("alert").get_by_text(
         "Please rate at least one of the service questions (questions 1–22) before sending."
     ).wait_for()
-    assert page.locator("#progress-label").inner_text() == "Question 1 / 23"
+    assert page.locator("#progress-label").inner_text() == "Part 1 / 5"
     _assert_in_viewport(page, "[data-action=back]")
-    page.locator('[data-action=answer][data-value="4"]').click()
-    page.locator("#progress-label").get_by_text("Question 2 /").wait_for()
-    assert page.get_by_role("alert").count() == 0
+    page.locator('[data-action=answer][data-value="4"]').first.click()
+    page.get_by_role("alert").wait_for(state="detached")
+    assert page.locator('.crit[data-code="TC1"] [aria-pressed=true]').get_attribute(
+        "data-value") == "4"
     assert _wait_for_rows(app, 1, timeout=0.5) == 0
 
 
@@ -242,7 +251,7 @@ def test_a_sheet_for_a_retired_counter_does_not_block_the_queue(app, province, k
 def test_a_busy_server_stops_the_queue_until_later(app, province, kiosk_page):
     """429 and 5xx keep every sheet in order; they are sent once the server answers again."""
     app.config.update(KIOSK_THANKS_SECONDS=1, KIOSK_RETRY_SECONDS=1)
-    context, page = kiosk_page(province.tokens["SNV-Q1"])
+    _context, page = kiosk_page(province.tokens["SNV-Q1"])
     calls = []
 
     def busy(route):
@@ -262,3 +271,51 @@ def test_a_busy_server_stops_the_queue_until_later(app, province, kiosk_page):
     page.unroute("**/api/v1/responses")
     page.locator("[data-testid=pending]").wait_for(state="hidden", timeout=20000)
     assert _wait_for_rows(app, 2) == 2
+
+
+def test_other_area_is_offered_only_where_the_counter_serves_it(app, province, kiosk_page):
+    """"Lĩnh vực khác" is the service area KHAC: absent until the counter serves it, then last,
+    and a response given under it is stored with that area (the API contract is unchanged)."""
+    from survey.models import ServiceArea
+
+    _context, page = kiosk_page(province.tokens["H-AN-Q1"])
+    page.locator("[data-action=start]").click()
+    page.locator("[data-action=area]").first.wait_for()
+    assert page.locator("[data-action=area]").all_inner_texts() == ["Đất đai", "Xây dựng"]
+    with app.app_context():
+        counter = db.session.query(Counter).filter_by(code="H-AN-Q1").one()
+        counter.service_areas.insert(0, ServiceArea(code="KHAC", name_vi="Lĩnh vực khác",
+                                                    name_en="Other"))
+        db.session.commit()
+    page.reload()
+    page.locator("[data-action=start]").click()
+    areas = page.locator("[data-action=area]")
+    areas.first.wait_for()
+    assert areas.all_inner_texts() == ["Đất đai", "Xây dựng", "Lĩnh vực khác"]
+    assert "other" in areas.last.get_attribute("class")
+    areas.last.click()
+    page.locator(".crit").first.wait_for()
+    _answer_all(page, lambda i: 4 if i == 0 else "na")
+    page.locator("[data-action=send]").click()
+    page.get_by_text("Xin cảm ơn!").wait_for()
+    assert _wait_for_rows(app, 1) == 1
+    with app.app_context():
+        assert db.session.query(Response).one().service_area.code == "KHAC"
+
+
+def test_language_button_says_what_it_does_and_progress_is_a_progressbar(province, kiosk_page):
+    _context, page = kiosk_page(province.tokens["SNV-Q1"])
+    button = page.locator("#lang-toggle")
+    assert (button.inner_text(), button.get_attribute("lang")) == ("English", "en")
+    assert button.get_attribute("aria-label") is None
+    assert page.get_by_role("button", name="English", exact=True).count() == 1
+    button.click()
+    assert (button.inner_text(), button.get_attribute("lang")) == ("Tiếng Việt", "vi")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.locator("[data-action=start]").click()
+    bar = page.get_by_role("progressbar", name="Survey progress")
+    assert (bar.get_attribute("aria-valuenow"), bar.get_attribute("aria-valuemax")) == ("1", "5")
+    assert page.locator("#progress").get_attribute("aria-label") is None
+    page.locator("[data-action=next]").click()
+    assert bar.get_attribute("aria-valuenow") == "2"
+    assert page.locator("#progress-label").inner_text() == "Part 2 / 5"

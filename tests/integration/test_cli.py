@@ -192,10 +192,15 @@ def _definition(tmp_path, change):
 
 
 def test_publish_a_new_version(runner, tmp_path):
-    path = _definition(tmp_path, lambda d: d.update(version=2))
+    chosen = {}
+
+    def bump(d):
+        d["version"] += 1
+        chosen["version"] = d["version"]
+    path = _definition(tmp_path, bump)
     result = runner.invoke(args=["sipas", "publish", path])
     assert result.exit_code == 0, result.output
-    assert "version 2: published" in result.output
+    assert f"version {chosen['version']}: published" in result.output
 
 
 def test_publish_refuses_changing_a_published_version(runner, tmp_path):

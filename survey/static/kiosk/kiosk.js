@@ -1,4 +1,4 @@
-/* SIPAS kiosk: one question per screen, an offline queue that sends each answer sheet exactly once. */
+/* SIPAS kiosk: one element per screen, its criteria as rows of faces; an offline queue that sends each answer sheet exactly once. */
 (function () {
   "use strict";
 
@@ -12,6 +12,7 @@
   var COLOURS = {1: "#c62828", 2: "#ef6c00", 3: "#f9a825", 4: "#7cb342", 5: "#2e7d32"};
   var screenEl = document.getElementById("screen");
   var progressEl = document.getElementById("progress");
+  var navEl = document.getElementById("nav");
   var state, steps, lastActivity = Date.now(), thanksTimer = null, flushing = false, flushTimer = null;
   /* A sheet that keeps failing (5xx, unexpected answer) is retried with a growing pause of its own and
      set aside after MAX_ATTEMPTS tries; it never holds back the sheets behind it. */
@@ -54,87 +55,109 @@
       '<path d="M14 33 Q24 ' + c + ' 34 33" stroke="#111" stroke-width="3.2" fill="none" stroke-linecap="round"/></svg>';
   }
 
-  /* ---------- the survey's steps ---------- */
+  /* ---------- the survey's pages ---------- */
+  /* One page per element, its criteria (and the element's own overall question) as rows; the
+     questionnaire's overall question closes the last element's page. Rows are numbered across
+     the survey, so "questions 1–22" still means the criteria. */
   function buildSteps() {
-    var list = [];
+    var list = [], number = 0;
     if (S.areas.length > 1) list.push({kind: "area"});
     Q.elements.forEach(function (el) {
-      el.criteria.forEach(function (c) { list.push({kind: "item", code: c.code, text: c.question, group: el.label}); });
-      if (el.overall) list.push({kind: "item", code: el.overall.code, text: el.overall.question, group: el.label});
+      var rows = el.criteria.map(function (c) { return {code: c.code, text: c.question, criterion: true}; });
+      if (el.overall) rows.push({code: el.overall.code, text: el.overall.question, criterion: false});
+      list.push({kind: "page", code: el.code, group: el.label, rows: rows, closing: []});
     });
-    if (Q.overall) list.push({kind: "item", code: Q.overall.code, text: Q.overall.question, group: null});
+    var pages = list.filter(function (s) { return s.kind === "page"; });
+    if (Q.overall && pages.length) {
+      pages[pages.length - 1].closing.push({code: Q.overall.code, text: Q.overall.question, criterion: false});
+    }
+    pages.forEach(function (page, i) {
+      page.index = i + 1;
+      page.rows.concat(page.closing).forEach(function (row) { row.number = ++number; });
+    });
     if ((Q.profile || []).length) list.push({kind: "profile"});
     else list.push({kind: "send"});
-    var number = 0;
-    list.forEach(function (step) { if (step.kind === "item") step.number = ++number; });
     return list;
   }
 
-  function questionCount() {
-    return steps.filter(function (s) { return s.kind === "item"; }).length;
-  }
-
+  function pages() { return steps.filter(function (s) { return s.kind === "page"; }); }
+  function rowsOf(step) { return step.rows.concat(step.closing); }
+  function allRows() { return pages().reduce(function (acc, p) { return acc.concat(rowsOf(p)); }, []); }
   function isCriterion(code) {
-    return Q.elements.some(function (el) {
-      return el.criteria.some(function (c) { return c.code === code; });
-    });
+    return allRows().some(function (r) { return r.code === code && r.criterion; });
   }
 
   /* "Please rate at least one of the service questions (questions 1–22)": the range only when the
-     criteria are the first questions in a row, as in the SIPAS questionnaire. */
+     criteria are the first rows in a row, as in the SIPAS questionnaire. */
   function needCriterion() {
-    var numbers = steps.filter(function (s) { return s.kind === "item" && isCriterion(s.code); })
-      .map(function (s) { return s.number; });
+    var numbers = allRows().filter(function (r) { return r.criterion; }).map(function (r) { return r.number; });
     var contiguous = numbers.length && numbers[0] === 1 && numbers[numbers.length - 1] === numbers.length;
     return contiguous ? t("need_criterion").replace("{last}", String(numbers.length)) : t("need_criterion_any");
   }
 
   function fresh() {
-    return {lang: "vi", large: false, step: -1, answers: {}, profile: {}, area: null, started: null,
-      notice: false};
+    return {lang: "vi", large: false, read: false, step: -1, answers: {}, profile: {}, area: null,
+      started: null, notice: false};
   }
 
   /* ---------- rendering ---------- */
+  /* The language button names the language it switches to, in that language: its accessible name
+     is its visible label (WCAG 2.5.3), marked with the right lang for screen readers. */
   function applyChrome() {
     document.documentElement.lang = state.lang;
     document.documentElement.classList.toggle("large", state.large);
-    var lang = document.getElementById("lang-toggle");
-    lang.setAttribute("aria-pressed", String(state.lang === "en"));
-    lang.setAttribute("aria-label", t("language") + ": " + (state.lang === "vi" ? "Tiếng Việt" : "English"));
+    var lang = document.getElementById("lang-toggle"), other = state.lang === "vi" ? "en" : "vi";
+    lang.textContent = other === "en" ? "English" : "Tiếng Việt";
+    lang.setAttribute("lang", other);
+    var read = document.getElementById("read-toggle");
+    read.textContent = t("read_aloud");
+    read.setAttribute("aria-pressed", String(state.read));
+    read.hidden = !canSpeakAny();
     var text = document.getElementById("text-toggle");
     text.textContent = t("large_text");
     text.setAttribute("aria-pressed", String(state.large));
     document.title = tr(Q.title);
   }
 
+  /* "Part k / N" counts the element pages; the bar is a real progressbar (no aria-label on a
+     plain div, which axe reports as a prohibited attribute). */
   function showProgress() {
     var visible = state.step >= 0 && state.step < steps.length;
     progressEl.hidden = !visible;
     if (!visible) return;
-    /* "Question k / N" counts the questions only; the area and profile screens have no number. */
-    var step = steps[state.step], total = questionCount(), label = "", done;
-    if (step.kind === "item") {
-      done = step.number;
-      label = t("question") + " " + step.number + " / " + total;
+    var step = steps[state.step], total = pages().length, label = "", done;
+    if (step.kind === "page") {
+      done = step.index;
+      label = t("part") + " " + step.index + " / " + total;
     } else {
       done = step.kind === "area" ? 0 : total;
     }
+    var track = document.getElementById("progress-track");
+    track.setAttribute("aria-label", t("progress"));
+    track.setAttribute("aria-valuemin", "0");
+    track.setAttribute("aria-valuemax", String(total));
+    track.setAttribute("aria-valuenow", String(done));
+    track.setAttribute("aria-valuetext", label || (done + " / " + total));
     document.getElementById("progress-fill").style.width = (total ? 100 * done / total : 100) + "%";
     document.getElementById("progress-label").textContent = label;
-    progressEl.setAttribute("aria-label", t("progress"));
   }
 
-  /* The action bar (Back, Next, Send, Skip) sticks to the bottom of the screen: always in view. */
-  function navButtons(withNext, middle) {
-    return '<div class="actions nav">' +
+  /* The action bar (Back, Next, Skip, Send) lives outside the scrolling screen: it never covers
+     an answer, and it is always in view. */
+  function renderNav(withNext, middle) {
+    navEl.hidden = false;
+    navEl.setAttribute("aria-label", t("navigation"));
+    navEl.innerHTML =
       '<button type="button" class="btn secondary" data-action="back">&#8592; ' + esc(t("back")) + "</button>" +
-      (middle ? '<div class="send-row">' + middle + "</div>" : "") +
-      (withNext ? '<button type="button" class="btn secondary" data-action="next">' + esc(t("next")) + " &#8594;</button>" :
-        '<span class="nav-spacer" aria-hidden="true"></span>') +
+      '<div class="nav-end">' + (middle || "") +
+      (withNext ? '<button type="button" class="btn secondary" data-action="next">' + esc(t("next")) + " &#8594;</button>" : "") +
       "</div>";
   }
 
+  function hideNav() { navEl.hidden = true; navEl.innerHTML = ""; }
+
   function renderStart() {
+    hideNav();
     screenEl.innerHTML =
       '<section class="start">' +
       '<p class="badge">' + esc(t("anonymous")) + "</p>" +
@@ -145,33 +168,57 @@
       "</section>";
   }
 
+  /* The counter's service areas; "other" (code KHAC) comes last, set apart, when it is served. */
   function renderArea() {
     screenEl.innerHTML = '<section><h1 tabindex="-1">' + esc(t("choose_area")) + "</h1>" +
       '<div class="choices">' + S.areas.map(function (a) {
-        var on = state.area === a.code;
-        return '<button type="button" class="btn choice' + (on ? " selected" : "") + '" aria-pressed="' + on +
-          '" data-action="area" data-value="' + esc(a.code) + '">' + esc(a[state.lang] || a.vi) + "</button>";
-      }).join("") + "</div>" + navButtons(false) + "</section>";
+        var on = state.area === a.code, other = a.code === S.other_area;
+        return '<button type="button" class="btn choice' + (other ? " other" : "") + (on ? " selected" : "") +
+          '" aria-pressed="' + on + '" data-action="area" data-value="' + esc(a.code) + '">' +
+          esc(a[state.lang] || a.vi) + "</button>";
+      }).join("") + "</div></section>";
+    renderNav(false);
   }
 
-  function renderItem(step) {
-    var chosen = state.answers[step.code];
-    var scale = Q.scale, buttons = "";
-    for (var v = scale.min; v <= scale.max; v++) {
-      var on = chosen === v;
-      buttons += '<button type="button" class="answer a' + v + (on ? " selected" : "") + '" aria-pressed="' + on +
-        '" data-action="answer" data-value="' + v + '">' + face(v) +
-        '<span class="answer-label">' + esc(tr(scale.labels[String(v)])) + "</span></button>";
-    }
-    var na = chosen === null;
-    screenEl.innerHTML = '<section class="question">' +
-      '<p class="group">' + esc(step.group ? tr(step.group) : t("overall")) + "</p>" +
-      '<h1 tabindex="-1" id="q-text">' + esc(tr(step.text)) + "</h1>" +
+  function answerButton(code, value, label, chosen) {
+    var na = value === "na", on = na ? chosen === null : chosen === value;
+    return '<button type="button" class="answer ' + (na ? "na" : "a" + value) + (on ? " selected" : "") +
+      '" aria-pressed="' + on + '" data-action="answer" data-code="' + esc(code) + '" data-value="' + value + '">' +
+      (na ? "" : face(value)) + '<span class="answer-label">' + esc(label) + "</span></button>";
+  }
+
+  /* "Nghe": reads the row's question aloud. Hidden (never broken) when the kiosk has neither a
+     device voice nor a generated file for it; the accessible name is the visible word, the
+     question it reads is its description. */
+  function listenButton(stem, describedBy) {
+    return '<button type="button" class="listen" data-action="listen" data-stem="' + esc(stem) +
+      '" aria-pressed="false" aria-describedby="' + esc(describedBy) + '"' + (canSpeak(stem) ? "" : " hidden") + ">" +
+      '<svg class="speaker" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M3 9v6h4l5 4V5L7 9H3z" fill="currentColor"/>' +
+      '<path d="M15.5 8.5a5 5 0 0 1 0 7M18 6a8.5 8.5 0 0 1 0 12" stroke="currentColor" stroke-width="2" fill="none" stroke-linecap="round"/></svg>' +
+      '<span class="listen-label">' + esc(t("listen")) + "</span></button>";
+  }
+
+  /* One criterion: its question and its Nghe button, then its five faces and "no opinion" together. */
+  function renderRow(row) {
+    var scale = Q.scale, chosen = state.answers[row.code], buttons = "";
+    for (var v = scale.min; v <= scale.max; v++) buttons += answerButton(row.code, v, tr(scale.labels[String(v)]), chosen);
+    buttons += answerButton(row.code, "na", tr(scale.not_applicable), chosen);
+    return '<div class="crit' + (row.code in state.answers ? " done" : "") + '" id="row-' + esc(row.code) +
+      '" data-code="' + esc(row.code) + '">' +
+      '<div class="crit-q">' + listenButton(row.code, "q-" + row.code) + '<p id="q-' + esc(row.code) + '">' +
+      '<span class="crit-n">' + row.number + ".</span> " + esc(tr(row.text)) + "</p></div>" +
+      '<div class="crit-a" role="group" aria-labelledby="q-' + esc(row.code) + '">' + buttons + "</div></div>";
+  }
+
+  function renderPage(step) {
+    screenEl.innerHTML = '<section class="page">' +
+      '<h1 tabindex="-1">' + esc(tr(step.group)) + "</h1>" +
       (state.notice ? '<p class="notice" role="alert">' + esc(needCriterion()) + "</p>" : "") +
-      '<div class="answers" role="group" aria-labelledby="q-text">' + buttons + "</div>" +
-      '<button type="button" class="answer na' + (na ? " selected" : "") + '" aria-pressed="' + na +
-      '" data-action="answer" data-value="na">' + esc(tr(scale.not_applicable)) + "</button>" +
-      navButtons(step.code in state.answers) + "</section>";
+      '<div class="rows">' + step.rows.map(renderRow).join("") + "</div>" +
+      (step.closing.length ? '<h2 class="closing">' + esc(t("overall")) + '</h2><div class="rows">' +
+        step.closing.map(renderRow).join("") + "</div>" : "") +
+      "</section>";
+    renderNav(true);
   }
 
   function renderProfile() {
@@ -186,36 +233,193 @@
     }).join("");
     screenEl.innerHTML = '<section class="profile"><h1 tabindex="-1">' + esc(t("profile")) + "</h1>" +
       '<p class="lead">' + esc(t("profile_hint")) + "</p>" + '<div class="profile-fields">' + fields + "</div>" +
-      navButtons(false, '<button type="button" class="btn secondary" data-action="skip">' + esc(t("skip")) + "</button>" +
-        '<button type="button" class="btn primary huge" data-action="send">' + esc(t("send")) + "</button>") +
       "</section>";
+    renderNav(false, '<button type="button" class="btn secondary" data-action="skip">' + esc(t("skip")) + "</button>" +
+      '<button type="button" class="btn primary send" data-action="send">' + esc(t("send")) + "</button>");
   }
 
   function renderSend() {
-    screenEl.innerHTML = '<section class="profile"><h1 tabindex="-1">' + esc(t("send")) + "</h1>" +
-      navButtons(false, '<button type="button" class="btn primary huge" data-action="send">' + esc(t("send")) +
-        "</button>") + "</section>";
+    screenEl.innerHTML = '<section class="profile"><h1 tabindex="-1">' + esc(t("send")) + "</h1></section>";
+    renderNav(false, '<button type="button" class="btn primary send" data-action="send">' + esc(t("send")) + "</button>");
   }
 
   function renderThanks() {
+    hideNav();
     screenEl.innerHTML = '<section class="thanks" role="status"><div class="big-face" aria-hidden="true">' + face(5) + "</div>" +
       '<h1 tabindex="-1">' + esc(t("thanks")) + "</h1>" +
       '<p class="lead">' + esc(t("recorded")) + "</p><p>" + esc(t("restart")) + "</p>" +
       '<button type="button" class="btn primary" data-action="reset">' + esc(t("finish")) + "</button></section>";
   }
 
+  /* Draw the current screen from scratch, at its top, with the focus on its heading; whatever
+     was being read stops, and in read-aloud mode the new screen is read. */
   function render() {
+    stopSpeaking();
     applyChrome();
     showProgress();
     if (state.step === "thanks") renderThanks();
     else if (state.step < 0) renderStart();
     else {
       var step = steps[state.step];
-      ({area: renderArea, item: renderItem, profile: renderProfile, send: renderSend})[step.kind](step);
+      ({area: renderArea, page: renderPage, profile: renderProfile, send: renderSend})[step.kind](step);
     }
+    screenEl.dataset.screen = state.step === "thanks" ? "thanks" : state.step < 0 ? "start" :
+      steps[state.step].kind + (steps[state.step].index ? "-" + steps[state.step].index : "");
+    screenEl.scrollTop = 0;
     var heading = screenEl.querySelector("h1");
     if (heading) heading.focus({preventScroll: true});
     renderPending();
+    if (state.read) readScreen();
+  }
+
+  /* A tap on one face updates its row in place (no redraw), so the page keeps its scroll. */
+  function markRow(code) {
+    var row = document.getElementById("row-" + code), chosen = state.answers[code];
+    if (!row) return;
+    row.classList.toggle("done", code in state.answers);
+    Array.prototype.forEach.call(row.querySelectorAll("[data-action=answer]"), function (btn) {
+      var v = btn.dataset.value, on = v === "na" ? chosen === null : chosen === Number(v);
+      btn.classList.toggle("selected", on);
+      btn.setAttribute("aria-pressed", String(on));
+    });
+  }
+
+  function behaviour() {
+    var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    return reduce ? "auto" : "smooth";
+  }
+
+  /* Bring the next unanswered row fully into view, only if it is not already. */
+  function revealNext(step, code) {
+    var rows = rowsOf(step), i = rows.map(function (r) { return r.code; }).indexOf(code), next = null;
+    for (var k = i + 1; k < rows.length && !next; k++) if (!(rows[k].code in state.answers)) next = rows[k];
+    var el = next && document.getElementById("row-" + next.code);
+    if (!el) return;
+    var box = el.getBoundingClientRect(), view = screenEl.getBoundingClientRect();
+    if (box.top < view.top || box.bottom > view.bottom) el.scrollIntoView({behavior: behaviour(), block: "nearest"});
+  }
+
+  /* ---------- spoken questions ---------- */
+  /* The device's own voice for a language (voice.lang "vi", "vi-VN", "vi_VN"…), else null. */
+  var player = {queue: [], token: 0, button: null};
+  function synth() { return window.speechSynthesis && window.SpeechSynthesisUtterance ? window.speechSynthesis : null; }
+  function voiceFor(lang) {
+    var voices = synth() ? synth().getVoices() || [] : [];
+    for (var i = 0; i < voices.length; i++) {
+      if (String(voices[i].lang || "").toLowerCase().indexOf(lang) === 0) return voices[i];
+    }
+    return null;
+  }
+  /* The file ``make audio`` made for an item in the current language, else null. */
+  function audioUrl(stem) { return ((S.audio || {})[state.lang] || {})[stem] || null; }
+  function canSpeak(stem) { return !!(voiceFor(state.lang) || audioUrl(stem)); }
+  function canSpeakAny() {
+    return !!(voiceFor(state.lang) || Object.keys((S.audio || {})[state.lang] || {}).length);
+  }
+  function audioEl() { return document.getElementById("kiosk-audio"); }
+
+  function markPlaying(button) {
+    if (player.button && player.button !== button) {
+      player.button.classList.remove("playing");
+      player.button.setAttribute("aria-pressed", "false");
+    }
+    player.button = button;
+    if (button) { button.classList.add("playing"); button.setAttribute("aria-pressed", "true"); }
+  }
+
+  /* Stop any reading; callbacks of the reading stopped see a stale token and do nothing. */
+  function stopSpeaking() {
+    player.queue = [];
+    player.token += 1;
+    if (synth()) synth().cancel();
+    var audio = audioEl();
+    if (audio && !audio.paused) audio.pause();
+    markPlaying(null);
+  }
+
+  /* Say one item with the device's voice. */
+  function sayWithVoice(item, voice, done) {
+    var utterance = new window.SpeechSynthesisUtterance(item.text);
+    utterance.voice = voice;
+    utterance.lang = voice.lang;
+    utterance.rate = 0.9;
+    utterance.onend = done;
+    utterance.onerror = done;
+    synth().speak(utterance);
+  }
+
+  /* Play one item's generated file; a file that fails to play ends the reading quietly. */
+  function sayWithFile(item, done, token) {
+    var url = audioUrl(item.stem), audio = audioEl();
+    if (!url) { done(); return; }
+    audio.onended = done;
+    audio.onerror = done;
+    audio.dataset.item = item.stem;
+    audio.src = url;
+    var started = audio.play();
+    if (started && started.catch) started.catch(function () { if (token === player.token) stopSpeaking(); });
+  }
+
+  function sayNext() {
+    var item = player.queue.shift(), token = player.token;
+    if (!item) { markPlaying(null); return; }
+    var done = function () { if (token === player.token) sayNext(); };
+    var voice = voiceFor(state.lang);
+    if (voice) sayWithVoice(item, voice, done);
+    else sayWithFile(item, done, token);
+  }
+
+  /* Read ``items`` ({stem, text}) one after the other, ``button`` shown as playing meanwhile. */
+  function speak(items, button) {
+    stopSpeaking();
+    player.queue = items.filter(function (item) { return canSpeak(item.stem); });
+    markPlaying(button || null);
+    sayNext();
+  }
+
+  function rowItem(row) { return {stem: row.code, text: row.number + ". " + tr(row.text)}; }
+
+  /* Read-aloud mode: the start screen's introduction; a page's heading, then each question. */
+  function readScreen() {
+    if (state.step === -1 && Q.intro) { speak([{stem: "start.intro", text: tr(Q.intro)}]); return; }
+    var step = state.step >= 0 && steps[state.step];
+    if (!step || step.kind !== "page") return;
+    speak([{stem: step.code + ".label", text: tr(step.group)}].concat(rowsOf(step).map(rowItem)));
+  }
+
+  /* A tap on Nghe reads its question; a second tap while it plays stops it. */
+  function listen(btn) {
+    if (player.button === btn) { stopSpeaking(); return; }
+    var row = allRows().filter(function (r) { return r.code === btn.dataset.stem; })[0];
+    if (row) speak([rowItem(row)], btn);
+  }
+
+  function toggleRead() {
+    state.read = !state.read;
+    applyChrome();
+    if (state.read) readScreen(); else stopSpeaking();
+  }
+
+  /* Voices often arrive after the page: show the Nghe buttons they make possible. */
+  function refreshSpeech() {
+    applyChrome();
+    Array.prototype.forEach.call(screenEl.querySelectorAll("[data-action=listen]"), function (btn) {
+      btn.hidden = !canSpeak(btn.dataset.stem);
+    });
+  }
+
+  /* Keep every generated file of this questionnaire in the offline cache. */
+  function cacheAudio() {
+    var urls = [];
+    Object.keys(S.audio || {}).forEach(function (lang) {
+      Object.keys(S.audio[lang]).forEach(function (stem) { urls.push(S.audio[lang][stem]); });
+    });
+    if (!urls.length || !window.caches) return;
+    caches.open(S.cache).then(function (cache) {
+      return Promise.all(urls.map(function (url) {
+        return cache.match(url).then(function (hit) { return hit || cache.add(url); });
+      }));
+    }).catch(function () {});
   }
 
   /* ---------- the offline queue ---------- */
@@ -426,7 +630,7 @@
     var items = queue();
     items.push(payload);
     save(QUEUE_KEY, items);
-    state = {lang: state.lang, large: state.large, step: "thanks", answers: {}, profile: {}, area: null, started: null};
+    state = {lang: state.lang, large: state.large, read: state.read, step: "thanks", answers: {}, profile: {}, area: null, started: null};
     render();
     clearTimeout(thanksTimer);
     thanksTimer = setTimeout(reset, S.thanks * 1000);
@@ -448,9 +652,26 @@
   }
 
   function hasCriterion() {
-    return Q.elements.some(function (el) {
-      return el.criteria.some(function (c) { return typeof state.answers[c.code] === "number"; });
-    });
+    return allRows().some(function (r) { return r.criterion && typeof state.answers[r.code] === "number"; });
+  }
+
+  function pageComplete(step) {
+    return rowsOf(step).every(function (r) { return r.code in state.answers; });
+  }
+
+  /* A tap on a face answers its row. The tap that completes the page moves on by itself (as the
+     old one-question screens did); changing an answer on a complete page does not. */
+  function answer(btn) {
+    var step = steps[state.step], code = btn.dataset.code, first = !(code in state.answers);
+    state.answers[code] = btn.dataset.value === "na" ? null : Number(btn.dataset.value);
+    if (state.notice) {
+      state.notice = false;
+      var notice = screenEl.querySelector(".notice");
+      if (notice) notice.remove();
+    }
+    markRow(code);
+    if (first && pageComplete(step)) setTimeout(function () { if (steps[state.step] === step) go(1); }, 350);
+    else if (first) revealNext(step, code);
   }
 
   var actions = {
@@ -458,39 +679,44 @@
     back: function () { go(-1); },
     next: function () { go(1); },
     area: function (btn) { state.area = btn.dataset.value; setTimeout(function () { go(1); }, 150); render(); },
-    answer: function (btn) {
-      var step = steps[state.step];
-      state.answers[step.code] = btn.dataset.value === "na" ? null : Number(btn.dataset.value);
-      state.notice = false;
-      render();
-      setTimeout(function () { if (steps[state.step] === step) go(1); }, 250);
-    },
+    answer: answer,
+    listen: listen,
     profile: function (btn) {
       var f = btn.dataset.field;
       state.profile[f] = state.profile[f] === btn.dataset.value ? undefined : btn.dataset.value;
       if (state.profile[f] === undefined) delete state.profile[f];
-      render();
+      var on = f in state.profile;
+      Array.prototype.forEach.call(screenEl.querySelectorAll('[data-action=profile][data-field="' + f + '"]'), function (chip) {
+        var pressed = on && chip.dataset.value === state.profile[f];
+        chip.classList.toggle("selected", pressed);
+        chip.setAttribute("aria-pressed", String(pressed));
+      });
     },
     skip: function () { state.profile = {}; actions.send(); },
     send: function () {
       if (!hasCriterion()) {
-        /* The overall question alone is not enough: go back to the first service question. */
+        /* The overall questions alone are not enough: go back to the first service question. */
         var first = 0;
-        while (first < steps.length - 1 && !(steps[first].kind === "item" && isCriterion(steps[first].code))) first++;
-        state.step = first; state.notice = true; render(); window.scrollTo(0, 0); return;
+        while (first < steps.length - 1 && !(steps[first].kind === "page" &&
+          steps[first].rows.some(function (r) { return r.criterion; }))) first++;
+        state.step = first; state.notice = true; render(); return;
       }
       submit();
     },
     reset: reset
   };
 
-  screenEl.addEventListener("click", function (event) {
+  function onAction(event) {
     var btn = event.target.closest("[data-action]");
     if (btn && actions[btn.dataset.action]) actions[btn.dataset.action](btn);
-  });
+  }
+  screenEl.addEventListener("click", onAction);
+  navEl.addEventListener("click", onAction);
   document.getElementById("lang-toggle").addEventListener("click", function () {
     state.lang = state.lang === "vi" ? "en" : "vi"; render();
   });
+  document.getElementById("read-toggle").addEventListener("click", toggleRead);
+  if (synth() && synth().addEventListener) synth().addEventListener("voiceschanged", refreshSpeech);
   document.getElementById("text-toggle").addEventListener("click", function () {
     state.large = !state.large; render();
   });
@@ -514,6 +740,7 @@
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register(S.sw, {scope: S.sw.replace(/[^/]*$/, "")}).catch(function () {});
     if (window.caches) caches.open(S.cache).then(function (c) { return c.add(location.href); }).catch(function () {});
+    cacheAudio();
   }
 
   steps = buildSteps();

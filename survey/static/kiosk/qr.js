@@ -1,23 +1,30 @@
-/* QR form, nicer with JavaScript: answered-count and a gentle scroll to the next question. */
+/* QR form, nicer with JavaScript: an answered count and a gentle scroll to the next criterion.
+   Everything works without it. */
 (function () {
   "use strict";
   var form = document.querySelector(".qr-form");
   if (!form) return;
-  var groups = Array.prototype.slice.call(form.querySelectorAll("fieldset.q"));
+  var rows = Array.prototype.slice.call(form.querySelectorAll("fieldset.crit"));
   var progress = document.getElementById("qr-progress");
+
   function update() {
-    var done = groups.filter(function (g) { return g.querySelector("input:checked"); }).length;
+    var done = rows.filter(function (g) { return g.querySelector("input:checked"); }).length;
     progress.hidden = false;
-    progress.textContent = done + " / " + groups.length;
+    progress.textContent = done + " / " + rows.length;
   }
+
+  /* After an answer, bring the next unanswered row into view if it is below the screen. */
+  function revealNext(current) {
+    var next = rows[rows.indexOf(current) + 1];
+    if (!next || next.querySelector("input:checked") || !next.scrollIntoView) return;
+    if (next.getBoundingClientRect().bottom <= window.innerHeight) return;
+    setTimeout(function () { next.scrollIntoView({behavior: "smooth", block: "nearest"}); }, 150);
+  }
+
   form.addEventListener("change", function (event) {
     update();
-    var current = event.target.closest("fieldset.q");
-    var index = groups.indexOf(current);
-    var next = groups[index + 1];
-    if (next && !next.querySelector("input:checked") && next.scrollIntoView) {
-      setTimeout(function () { next.scrollIntoView({behavior: "smooth", block: "start"}); }, 150);
-    }
+    var current = event.target.closest("fieldset.crit");
+    if (current) revealNext(current);
   });
   form.addEventListener("submit", function () {
     var button = form.querySelector("[type=submit]");

@@ -127,3 +127,22 @@ def test_database_down_on_the_form_is_a_friendly_503(client, province, open_form
     reply = client.post(f"/q/{province.tokens['SNV-Q1']}", data=data)
     assert reply.status_code == 503
     assert count_rows(Response) == 0
+
+
+@pytest.mark.parametrize("code", ["sipas", "sipas-2023"])
+def test_form_is_grouped_one_fieldset_per_element(client, province, code):
+    """As on the kiosk: one fieldset per element (and one for the overall question), each
+    criterion a fieldset of its own with its five answers and "no opinion", numbered."""
+    import re
+
+    from survey import questionnaires as qdefs
+
+    definition = qdefs.load_file(qdefs.FOLDER / f"{code}.json")
+    html = client.get(f"/q/{province.tokens['SNV-Q1']}?q={code}").get_data(as_text=True)
+    headings = re.findall(r'<legend class="element-name">([^<]*)</legend>', html)
+    assert headings == [e["label"]["vi"] for e in definition["elements"]] + ["Đánh giá chung"]
+    rows = re.findall(r'<fieldset class="crit" id="q-([^"]+)"', html)
+    assert rows == qdefs.item_codes(definition)
+    assert html.count('class="face-opt') == 6 * len(rows)
+    assert '<span class="crit-n">1.</span> Ông/Bà hài lòng thế nào với' in html
+    assert 'name="csrf_token"' in html

@@ -13,6 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from survey import queries
+from survey import questionnaires as qdefs
 from survey.catalog import new_token, publish_questionnaire
 from survey.extensions import db
 from survey.models import Agency, Answer, Counter, PopulationTotal, Response, ServiceArea
@@ -80,7 +81,8 @@ def test_the_page_notes_every_awkward_case_and_shows_no_nan(awkward, client, log
     for bad in ("nan", "NaN", "inf", "None"):
         assert f">{bad}<" not in html and f" {bad} " not in html, bad
     assert "nhiều phiếu hơn số hồ sơ (2026-Q3|SNV|DATDAI)" in html
-    assert "nhiều phiên bản bảng hỏi (1, 2)" in html
+    first = qdefs.load_file(qdefs.FOLDER / "sipas.json")["version"]
+    assert f"nhiều phiên bản bảng hỏi ({first}, {first + 1})" in html
     assert "chỉ có một phiếu kể cả sau khi gộp (2026-Q3|X-AN1|*)" in html
     assert "Kỳ này chưa có số hồ sơ (tổng thể) cho 1/4 ô" in html
     assert 'data-unit="X-AN2"' in html and "chưa có phiếu" in html

@@ -27,14 +27,15 @@ def test_questionnaire_list_shows_versions_per_code(client, as_role):
 def test_publish_a_new_version(client, as_role, submit, in_db, audit_events):
     as_role("analyst")
     definition = _shipped()
-    definition["version"] = 2
+    shipped = definition["version"]
+    definition["version"] = shipped + 1
     response = _upload(submit, "/admin/questionnaires", "definition",
-                       json.dumps(definition, ensure_ascii=False), "sipas-v2.json")
+                       json.dumps(definition, ensure_ascii=False), "sipas-next.json")
     assert response.status_code == 302
     versions = in_db(lambda s: [q.version for q in s.query(Questionnaire).filter_by(code="sipas")])
-    assert sorted(versions) == [1, 2]
+    assert sorted(versions) == [shipped, shipped + 1]
     event = audit_events("publish")[0]
-    assert event["after"]["code"] == "sipas" and event["after"]["version"] == 2
+    assert event["after"]["code"] == "sipas" and event["after"]["version"] == shipped + 1
 
 
 def test_invalid_definition_lists_every_problem_with_its_place(client, as_role, submit, in_db,
@@ -69,7 +70,8 @@ def test_changing_a_published_version_is_refused(client, as_role, submit, in_db)
                        json.dumps(definition, ensure_ascii=False), "sipas.json")
     assert response.status_code == 422
     assert "Bị từ chối" in response.get_data(as_text=True)
-    title = in_db(lambda s: s.query(Questionnaire).filter_by(code="sipas", version=1).one().title)
+    title = in_db(lambda s: s.query(Questionnaire).filter_by(
+        code="sipas", version=definition["version"]).one().title)
     assert title != "Tiêu đề đã sửa"
 
 
@@ -85,10 +87,11 @@ def test_preview_in_vietnamese_with_an_english_toggle(client, as_role, in_db):
     as_role("analyst")
     qid = in_db(lambda s: s.query(Questionnaire).filter_by(code="sipas").one().id)
     vi = client.get(f"/admin/questionnaires/{qid}").get_data(as_text=True)
-    assert "Rất hài lòng" in vi and "Chỗ ngồi chờ có đủ cho mọi người không?" in vi
+    assert "Rất hài lòng" in vi and "Ông/Bà hài lòng thế nào với chỗ ngồi chờ?" in vi
     assert "?text=en" in vi and "disabled" in vi
     en = client.get(f"/admin/questionnaires/{qid}?text=en").get_data(as_text=True)
-    assert "Very satisfied" in en and "Were there enough seats while you waited?" in en
+    assert "Very satisfied" in en
+    assert "How satisfied are you with the seats in the waiting area?" in en
 
 
 def test_totals_import_with_good_rows(client, province, as_role, submit, in_db, audit_events):
