@@ -205,18 +205,18 @@ def _responses(session, rng, questionnaire, counters, total, today):
     rows = []
     for r in range(total):
         received = min(start + timedelta(days=int(offsets[r]), minutes=int(minutes[r])), latest)
-        rows.append(dict(
-            uuid=uuid.UUID(int=int(uuids[r, 0]) << 64 | int(uuids[r, 1]), version=4),
-            questionnaire_id=questionnaire.id, questionnaire_code=questionnaire.code,
-            counter_id=int(counter_ids[picks[r]]), agency_id=int(agency_ids[picks[r]]),
-            service_area_id=area_ids[r], channel=str(channels[r]), received_at=received,
-            survey_date=first_day + timedelta(days=int(offsets[r])),
-            started_at=received - timedelta(seconds=int(durations[r])), submitted_at=received,
-            duration_seconds=float(durations[r]), locale="vi",
-            status="flagged" if flags[r] else "valid",
-            status_reason="straightlining" if flags[r] else None,
-            item_values=item_values[r],
-            gender=str(genders[r]) or None, age_band=str(ages[r]) or None))
+        rows.append({
+            "uuid": uuid.UUID(int=int(uuids[r, 0]) << 64 | int(uuids[r, 1]), version=4),
+            "questionnaire_id": questionnaire.id, "questionnaire_code": questionnaire.code,
+            "counter_id": int(counter_ids[picks[r]]), "agency_id": int(agency_ids[picks[r]]),
+            "service_area_id": area_ids[r], "channel": str(channels[r]), "received_at": received,
+            "survey_date": first_day + timedelta(days=int(offsets[r])),
+            "started_at": received - timedelta(seconds=int(durations[r])), "submitted_at": received,
+            "duration_seconds": float(durations[r]), "locale": "vi",
+            "status": "flagged" if flags[r] else "valid",
+            "status_reason": "straightlining" if flags[r] else None,
+            "item_values": item_values[r],
+            "gender": str(genders[r]) or None, "age_band": str(ages[r]) or None})
     first_id = (session.scalar(sa.select(sa.func.max(Response.id))) or 0) + 1
     ids = np.arange(first_id, first_id + total)
     for row, rid in zip(rows, ids):

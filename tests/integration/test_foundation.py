@@ -56,12 +56,12 @@ def _response(app, province, **extra):
     with app.app_context():
         questionnaire = db.session.scalars(sa.select(Questionnaire).where(
             Questionnaire.code == "sipas")).one()
-        fields = dict(uuid=uuid.uuid4(), questionnaire_id=questionnaire.id,
-                      questionnaire_code=questionnaire.code,
-                      counter_id=db.session.scalar(sa.text("SELECT min(id) FROM counters")),
-                      agency_id=province.agency_ids["SNV"],
-                      service_area_id=province.area_ids["DATDAI"], channel="kiosk",
-                      survey_date=date(2026, 5, 4))
+        fields = {"uuid": uuid.uuid4(), "questionnaire_id": questionnaire.id,
+                      "questionnaire_code": questionnaire.code,
+                      "counter_id": db.session.scalar(sa.text("SELECT min(id) FROM counters")),
+                      "agency_id": province.agency_ids["SNV"],
+                      "service_area_id": province.area_ids["DATDAI"], "channel": "kiosk",
+                      "survey_date": date(2026, 5, 4)}
         fields.update(extra)
         return fields
 
