@@ -411,13 +411,13 @@ def indices(design: SurveyDesign, structure, by: str | None = None, ci: str = "l
 
 def _uncalibrated(design: SurveyDesign, structure: Structure, by, ci: str, level: float,
                   overall: bool) -> SipasTable:
-    """``indices`` of an uncalibrated design: every domain in one pass (``domains``)."""
-    results = []
-    if overall:
-        (whole, _), = domain_results(design, structure, np.zeros(design.n, np.int64), 1)
-        results.append(("ALL", whole, float(design.df)))
-    if by is not None:
+    """``indices`` of an uncalibrated design: every domain, and ALL, in one pass (``domains``)."""
+    if by is None:
+        g, labels = np.full(design.n, -1, dtype=np.int64), []
+    else:
         g, labels = domain_codes(design, by)
-        results += [(label, res, df) for label, (res, df) in
-                    zip(labels, domain_results(design, structure, g, len(labels)))]
+    found = domain_results(design, structure, g, len(labels), overall=overall)
+    results = [(label, res, df) for label, (res, df) in zip(labels, found)]
+    if overall:
+        results.insert(0, ("ALL", found[-1][0], float(design.df)))
     return _table(results, structure, design.layout, by, ci, level)

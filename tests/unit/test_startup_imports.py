@@ -61,6 +61,21 @@ def test_flask_help_imports_no_heavy_library(argv, listed):
     assert loaded == []
 
 
+def test_creating_the_app_defers_flask_migrate():
+    """Alembic and Mako load only when a migration runs (``flask db …``, ``upgrade()``)."""
+    _, out = probe("import sys\nfrom survey import create_app\n"
+                   "app = create_app({'CONFIG_NAME': 'testing'})\n"
+                   "print('DEFERRED', sorted({m.split('.')[0] for m in sys.modules}"
+                   " & {'alembic', 'mako', 'flask_migrate'}))\n"
+                   "assert 'db' in app.cli.commands\n"
+                   "with app.app_context():\n"
+                   "    print('DIRECTORY', app.extensions['migrate'].directory)\n"
+                   "print('LOADED', 'alembic' in sys.modules)\n")
+    assert "DEFERRED []" in out
+    assert "DIRECTORY " in out and out.split("DIRECTORY ")[1].split()[0].endswith("migrations")
+    assert "LOADED True" in out   # the stand-in loaded the real configuration
+
+
 def test_import_analysis_loads_no_scipy_until_a_module_needs_it():
     loaded, out = probe("import analysis\n"
                         "print(sorted(set(dir(analysis)) & {'SurveyDesign', 'compare'}))")
