@@ -149,21 +149,6 @@ def test_sums_path_equals_frame_path(sipas_design, structure):
                                    rtol=1e-12)
 
 
-def test_indices_is_fast_enough_for_a_province(structure):
-    rng = np.random.default_rng(1)
-    n = 200_000
-    frame = pd.DataFrame(rng.integers(1, 6, size=(n, 22)).astype(float),
-                         columns=structure.criteria)
-    frame["agency"] = rng.integers(0, 40, n)
-    frame["counter"] = frame["agency"] * 10 + rng.integers(0, 5, n)
-    frame["area"] = rng.integers(0, 10, n)
-    import time
-    start = time.perf_counter()
-    design = SurveyDesign(frame, strata="agency", clusters="counter")
-    sipas.indices(design, structure, by="area")
-    assert time.perf_counter() - start < 5
-
-
 @pytest.mark.parametrize("calibration", ["post_stratify", "rake"])
 def test_calibrated_sums_equal_row_level_residuals(sipas_frame, sipas_design, structure,
                                                    calibration):
@@ -186,22 +171,3 @@ def test_calibrated_sums_equal_row_level_residuals(sipas_frame, sipas_design, st
         ours = table[table["by"] == label]
         scale = np.where(ours["level"] == "mean", 1.0, 100.0)
         np.testing.assert_allclose(ours["se"].to_numpy() / scale, expected, rtol=1e-9)
-
-
-def test_calibrated_sipas_is_fast(structure):
-    from analysis import weighting
-    rng = np.random.default_rng(5)
-    n = 200_000
-    frame = pd.DataFrame(rng.integers(1, 6, size=(n, 22)).astype(float),
-                         columns=structure.criteria)
-    frame["agency"] = rng.integers(0, 40, n)
-    frame["counter"] = frame["agency"] * 10 + rng.integers(0, 5, n)
-    frame["area"] = rng.integers(0, 10, n)
-    frame["weight"] = rng.uniform(1, 5, n)
-    design = SurveyDesign(frame, weights="weight", strata="agency", clusters="counter")
-    totals = frame.groupby(["agency", "area"], as_index=False)["weight"].sum()
-    calibrated = weighting.post_stratify(design, totals.rename(columns={"weight": "total"}))
-    import time
-    start = time.perf_counter()
-    sipas.indices(calibrated, structure, by="area")
-    assert time.perf_counter() - start < 5
