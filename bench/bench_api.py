@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,8 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
+from province import ROOT, VENV_BIN, children, free_port, seed
+
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TOTAL = int(os.environ.get("BENCH_SUBMISSIONS", "4000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
@@ -73,13 +72,6 @@ class Run:
                 f" + PostgreSQL {1000 * self.db_cpu / max(self.stored, 1):.2f})")
 
 
-def free_port() -> int:
-    """A free TCP port on localhost."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def admin_sql(statement: str) -> None:
     """Run one statement on the maintenance database (autocommit)."""
     import sqlalchemy as sa
@@ -88,30 +80,6 @@ def admin_sql(statement: str) -> None:
     with engine.connect() as conn:
         conn.execute(sa.text(statement))
     engine.dispose()
-
-
-def seed(url: str) -> list[str]:
-    """Migrate, load the questionnaires and a small province; return the counter tokens."""
-    env = {**os.environ, "SIPAS_DATABASE_URL": url}
-    subprocess.run([str(VENV_BIN / "flask"), "--app", "survey", "sipas", "init"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
-    sys.path.insert(0, str(ROOT))
-    from survey import create_app
-    from survey.catalog import new_token
-    from survey.extensions import db
-    from survey.models import Agency, Counter, ServiceArea
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        area = ServiceArea(code="DATDAI", name_vi="Đất đai", name_en="Land")
-        agency = Agency(code="SNV", name="Sở Nội vụ", level=1)
-        counters = [Counter(code=f"SNV-Q{i}", name=f"Quầy {i}", agency=agency, token=new_token(),
-                            service_areas=[area]) for i in range(1, 9)]
-        db.session.add_all([area, agency, *counters])
-        db.session.commit()
-        tokens = [c.token for c in counters]
-        db.engine.dispose()
-    return tokens
 
 
 def start_gunicorn(url: str, port: int, app_spec: str) -> subprocess.Popen:
@@ -184,19 +152,6 @@ def _client_process(args: tuple) -> list[tuple[float, int]]:
     return out
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _cpu(pid: int) -> float:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -234,7 +189,7 @@ def load(endpoint: str, url: str, database: str, server: subprocess.Popen, port:
          path: str, tokens: list[str], clients: int, offset: int) -> Run:
     """Post ``TOTAL`` submissions from ``clients`` clients in separate processes."""
     before = stored_count(url)
-    workers = _children(server.pid)
+    workers = children(server.pid)
     per_process = [clients // CLIENT_PROCESSES + (i < clients % CLIENT_PROCESSES)
                    for i in range(CLIENT_PROCESSES)]
     per_client = TOTAL // clients
@@ -277,7 +232,7 @@ def kiosk_weight(port: int, token: str) -> float:
 
 def run(url: str, database: str) -> int:
     """Seed, then serve and load each endpoint; print the figures; return the exit status."""
-    tokens = seed(url)
+    tokens = seed(url, 8)
     runs: list[Run] = []
     weight = 0.0
     offset = 0

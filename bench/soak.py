@@ -25,7 +25,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,8 +35,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
+from province import ROOT, VENV_BIN, children, free_port, seed
+
 TOTAL = int(os.environ.get("SOAK_SUBMISSIONS", "10000"))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
 WORKERS = int(os.environ.get("SOAK_WORKERS", "3"))
@@ -45,13 +44,6 @@ TIME_LIMIT = float(os.environ.get("SOAK_TIME_LIMIT", "540"))
 MAX_WAIT = 1.0  # seconds: the kiosk waits Retry-After (30 s); the campaign caps it
 ITEMS = ["TC1", "TC2", "TC3", "TC4", "TT1", "TT2", "TT3", "TT4", "TT5", "CC1", "CC2", "CC3",
          "CC4", "CC5", "CC6", "KQ1", "KQ2", "KQ3", "GY1", "GY2", "GY3", "GY4", "HL"]
-
-
-def free_port() -> int:
-    """A free TCP port on localhost."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def pg_bin(name: str) -> str:
@@ -127,30 +119,6 @@ class Tally:
                 self.server_errors += 1
 
 
-def seed(url: str) -> list[str]:
-    """Migrate and load a small province; return the counter tokens."""
-    env = {**os.environ, "SIPAS_DATABASE_URL": url}
-    subprocess.run([str(VENV_BIN / "flask"), "--app", "survey", "sipas", "init"], cwd=ROOT,
-                   env=env, check=True, capture_output=True)
-    sys.path.insert(0, str(ROOT))
-    from survey import create_app
-    from survey.catalog import new_token
-    from survey.extensions import db
-    from survey.models import Agency, Counter, ServiceArea
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        area = ServiceArea(code="DATDAI", name_vi="Đất đai", name_en="Land")
-        agency = Agency(code="SNV", name="Sở Nội vụ", level=1)
-        counters = [Counter(code=f"SNV-Q{i}", name=f"Quầy {i}", agency=agency,
-                            token=new_token(), service_areas=[area]) for i in range(1, 51)]
-        db.session.add_all([area, agency, *counters])
-        db.session.commit()
-        tokens = [c.token for c in counters]
-        db.engine.dispose()
-    return tokens
-
-
 def sheet(token: str, n: int) -> tuple[str, dict]:
     """One kiosk submission: its id and body."""
     now = datetime.now(UTC)
@@ -215,20 +183,6 @@ def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen:
     raise SystemExit("soak: gunicorn did not start")
 
 
-def workers_of(master: int) -> list[int]:
-    """Process ids of gunicorn's workers (children of the master)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                found.append(int(entry.name))
-    return found
-
-
 def faults(cluster: Cluster, server: subprocess.Popen, tally: Tally, log: list[str],
            done: threading.Event) -> None:
     """Restart PostgreSQL at 20 % and, stopped for 5 s, at 65 %; kill a worker at 40 %."""
@@ -248,7 +202,7 @@ def faults(cluster: Cluster, server: subprocess.Popen, tally: Tally, log: list[s
             cluster.start()
             log.append(f"PostgreSQL crashed, down 5 s, restarted at {at} acknowledged")
         else:
-            victim = workers_of(server.pid)[0]
+            victim = children(server.pid)[0]
             os.kill(victim, signal.SIGKILL)
             log.append(f"gunicorn worker {victim} killed at {at} acknowledged")
 
@@ -282,7 +236,7 @@ def campaign(cluster: Cluster) -> int:
     subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
                     "-qc", "CREATE DATABASE soak"], check=True, capture_output=True)
     url = cluster.url("soak")
-    tokens = seed(url)
+    tokens = seed(url, 50)
     port = free_port()
     errors = cluster.data.parent / "gunicorn.log"
     server = start_gunicorn(url, port, errors)
