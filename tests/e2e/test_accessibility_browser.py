@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from kiosk_pages import screen
 from sqlalchemy.exc import OperationalError
 
 import survey.public.routes as public_routes
@@ -102,8 +103,6 @@ def new_context(browser):
         context.close()
 
 
-def _screen(page) -> str:
-    return page.locator("#screen").get_attribute("data-screen") or ""
 
 
 def _retired_and_inactive(app) -> tuple[str, str]:
@@ -142,14 +141,14 @@ def test_kiosk_screens_have_no_wcag_violations(app, province, live_server, new_c
     audit(page, "citizen/kiosk-question-page-1")
     page.locator("[data-action=answer][data-value='4']").first.click()
     audit(page, "citizen/kiosk-question-page-1-answered")
-    while _screen(page).startswith("page-"):
-        current = _screen(page)
+    while screen(page).startswith("page-"):
+        current = screen(page)
         page.locator("[data-action=next]").click()
         page.wait_for_function("s => document.getElementById('screen').dataset.screen !== s",
                                arg=current)
-        if _screen(page).startswith("page-"):
-            audit(page, f"citizen/kiosk-question-{_screen(page)}")
-    assert _screen(page) == "profile"
+        if screen(page).startswith("page-"):
+            audit(page, f"citizen/kiosk-question-{screen(page)}")
+    assert screen(page) == "profile"
     page.locator("[data-action=profile]").first.click()
     audit(page, "citizen/kiosk-profile")
     page.locator("[data-action=send]").click()
@@ -170,8 +169,8 @@ def test_kiosk_english_large_text_notice_and_staff_tools(app, province, live_ser
     page.locator("[data-action=start]").click()
     page.locator("[data-action=answer]").first.wait_for()
     audit(page, "citizen/kiosk-question-english-large")
-    while _screen(page).startswith("page-"):
-        current = _screen(page)
+    while screen(page).startswith("page-"):
+        current = screen(page)
         page.locator("[data-action=next]").click()
         page.wait_for_function("s => document.getElementById('screen').dataset.screen !== s",
                                arg=current)

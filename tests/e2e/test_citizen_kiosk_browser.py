@@ -5,20 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from kiosk_pages import wait_for_rows
 
 from survey.extensions import db
 from survey.models import Answer, Counter, Response
-
-
-def _wait_for_rows(app, count: int, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        with app.app_context():
-            found = db.session.query(Response).count()
-            db.session.remove()
-        if found >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def _assert_in_viewport(page, selector: str) -> None:
@@ -30,7 +20,7 @@ def _assert_in_viewport(page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)
 
 
-def _screen(page) -> str:
+def screen(page) -> str:
     """The kiosk's current screen: start, area, page-<k>, profile, send or thanks."""
     return page.locator("#screen").get_attribute("data-screen") or ""
 
@@ -39,8 +29,8 @@ def _answer_all(page, value_for, shot=None) -> int:
     """Answer every row of every element page with ``value_for(index)``; return how many there
     were. The tap that completes a page moves on by itself."""
     index = 0
-    while _screen(page).startswith("page-"):
-        current = _screen(page)
+    while screen(page).startswith("page-"):
+        current = screen(page)
         for code in page.locator(".crit").evaluate_all("rows => rows.map(r => r.dataset.code)"):
             if shot and index == 2:
                 shot(page)
@@ -97,7 +87,7 @@ def test_kiosk_landscape_every_screen_then_thanks_and_reset(app, province, kiosk
     page.get_by_text("Xin cảm ơn!").wait_for()
     screenshot(page, "citizen-kiosk-thanks")
     page.locator("[data-action=start]").wait_for(timeout=6000)
-    assert _wait_for_rows(app, 1) == 1
+    assert wait_for_rows(app, 1) == 1
     with app.app_context():
         stored = db.session.query(Response).one()
         assert (stored.channel, stored.service_area.code, stored.gender) == (
@@ -120,7 +110,7 @@ def test_kiosk_portrait_english_large_text(app, province, kiosk_page, screenshot
     screenshot(page, "citizen-kiosk-profile-portrait-large")
     page.get_by_role("button", name="Skip").click()
     page.get_by_text("Thank you!").wait_for()
-    assert _wait_for_rows(app, 1) == 1
+    assert wait_for_rows(app, 1) == 1
     with app.app_context():
         assert db.session.query(Answer).count() == 3
 
@@ -134,7 +124,7 @@ def test_idle_kiosk_discards_the_answers(app, province, kiosk_page):
     page.locator("[data-action=start]").click()
     assert page.locator("#progress-label").inner_text().startswith("Phần 1 /")
     assert page.locator(".selected").count() == 0
-    assert _wait_for_rows(app, 1, timeout=0.5) == 0
+    assert wait_for_rows(app, 1, timeout=0.5) == 0
 
 
 def test_offline_submissions_are_sent_once_when_the_network_returns(
@@ -149,10 +139,10 @@ def test_offline_submissions_are_sent_once_when_the_network_returns(
         page.locator("[data-action=start]").wait_for(timeout=6000)
     assert page.locator("[data-testid=pending]").inner_text().endswith("3")
     screenshot(page, "citizen-kiosk-pending-offline")
-    assert _wait_for_rows(app, 1, timeout=0.5) == 0
+    assert wait_for_rows(app, 1, timeout=0.5) == 0
     context.set_offline(False)
     page.locator("[data-testid=pending]").wait_for(state="hidden", timeout=20000)
-    assert _wait_for_rows(app, 3) == 3
+    assert wait_for_rows(app, 3) == 3
     time.sleep(2.5)
     with app.app_context():
         assert db.session.query(Response).count() == 3
@@ -192,7 +182,7 @@ def test_kiosk_asks_for_one_answer_before_sending(app, province, kiosk_page):
     page.get_by_role("alert").get_by_text(
         "Xin vui lòng đánh giá ít nhất một nội dung (câu 1–22) trước khi gửi.").wait_for()
     assert page.locator("#progress-label").inner_text() == "Phần 1 / 5"
-    assert _wait_for_rows(app, 1, timeout=0.5) == 0
+    assert wait_for_rows(app, 1, timeout=0.5) == 0
 
 
 def test_kiosk_overall_answer_alone_is_not_enough(app, province, kiosk_page):
@@ -210,7 +200,7 @@ def test_kiosk_overall_answer_alone_is_not_enough(app, province, kiosk_page):
     page.get_by_role("alert").wait_for(state="detached")
     assert page.locator('.crit[data-code="TC1"] [aria-pressed=true]').get_attribute(
         "data-value") == "4"
-    assert _wait_for_rows(app, 1, timeout=0.5) == 0
+    assert wait_for_rows(app, 1, timeout=0.5) == 0
 
 
 def test_a_sheet_for_a_retired_counter_does_not_block_the_queue(app, province, kiosk_page):
@@ -238,7 +228,7 @@ def test_a_sheet_for_a_retired_counter_does_not_block_the_queue(app, province, k
     page.locator("[data-action=send]").click()
     page.get_by_text("Xin cảm ơn!").wait_for()
     page.locator("[data-testid=pending]").wait_for(state="hidden", timeout=20000)
-    assert _wait_for_rows(app, 1) == 1
+    assert wait_for_rows(app, 1) == 1
     assert page.evaluate("JSON.parse(localStorage.getItem('sipas.kiosk.queue'))") == []
     rejected = page.evaluate("JSON.parse(localStorage.getItem('sipas.kiosk.rejected'))")
     assert [(r["id"], r["status"], r["error"], r["item"]["counter"]) for r in rejected] == [
@@ -270,7 +260,7 @@ def test_a_busy_server_stops_the_queue_until_later(app, province, kiosk_page):
     assert page.evaluate("localStorage.getItem('sipas.kiosk.rejected')") is None
     page.unroute("**/api/v1/responses")
     page.locator("[data-testid=pending]").wait_for(state="hidden", timeout=20000)
-    assert _wait_for_rows(app, 2) == 2
+    assert wait_for_rows(app, 2) == 2
 
 
 def test_other_area_is_offered_only_where_the_counter_serves_it(app, province, kiosk_page):
@@ -298,7 +288,7 @@ def test_other_area_is_offered_only_where_the_counter_serves_it(app, province, k
     _answer_all(page, lambda i: 4 if i == 0 else "na")
     page.locator("[data-action=send]").click()
     page.get_by_text("Xin cảm ơn!").wait_for()
-    assert _wait_for_rows(app, 1) == 1
+    assert wait_for_rows(app, 1) == 1
     with app.app_context():
         assert db.session.query(Response).one().service_area.code == "KHAC"
 

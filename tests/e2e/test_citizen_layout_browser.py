@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from kiosk_pages import screen, wait_screen_change
 
 from survey import questionnaires as qdefs
 from survey.extensions import db
@@ -86,14 +87,8 @@ ROOM = """() => {
 }"""
 
 
-def _screen(page) -> str:
-    return page.locator("#screen").get_attribute("data-screen") or ""
 
 
-def _wait_screen_change(page, current: str) -> str:
-    page.wait_for_function("s => document.getElementById('screen').dataset.screen !== s",
-                           arg=current)
-    return _screen(page)
 
 
 def _add_other_area(app, counter_code: str) -> None:
@@ -136,18 +131,18 @@ def test_every_row_fits_uncovered_at_every_viewport(app, province, browser, live
             if code == "sipas":
                 screenshot(page, f"citizen-{width}x{height}-{mode}")
             pages, tallest, room = 0, 0, 0
-            while _screen(page).startswith("page-"):
-                current = _screen(page)
+            while screen(page).startswith("page-"):
+                current = screen(page)
                 assert page.evaluate(CHECK_ROWS) == [], (code, current)
                 row, room = page.evaluate(ROOM)
                 tallest = max(tallest, row)
                 page.locator("[data-action=next]").click()
-                _wait_screen_change(page, current)
+                wait_screen_change(page, current)
                 pages += 1
             assert pages == len(qdefs.load_file(qdefs.FOLDER / f"{code}.json")["elements"])
             print(f"\n{code} {width}x{height} {mode}: tallest row {tallest}px of {room}px "
                   "between header and action bar")
-            assert _screen(page) == "profile"
+            assert screen(page) == "profile"
             if code == "sipas":
                 screenshot(page, f"citizen-{width}x{height}-{mode}-profile")
             assert page.evaluate(CHECK_BUTTONS, "#nav button, [data-action=profile]") == []
@@ -157,7 +152,7 @@ def test_every_row_fits_uncovered_at_every_viewport(app, province, browser, live
 
 def _tap_through(page, value_for) -> dict:
     """Take a whole survey by tapping; return the screens seen, the taps and the answers."""
-    seen, taps, rows, answers = [_screen(page)], 0, 0, {}
+    seen, taps, rows, answers = [screen(page)], 0, 0, {}
 
     def tap(locator) -> None:
         nonlocal taps
@@ -165,10 +160,10 @@ def _tap_through(page, value_for) -> dict:
         taps += 1
 
     tap(page.locator("[data-action=start]"))
-    seen.append(_wait_screen_change(page, seen[-1]))
+    seen.append(wait_screen_change(page, seen[-1]))
     if seen[-1] == "area":
         tap(page.locator('[data-action=area][data-value="XAYDUNG"]'))
-        seen.append(_wait_screen_change(page, seen[-1]))
+        seen.append(wait_screen_change(page, seen[-1]))
     while seen[-1].startswith("page-"):
         for code in page.locator(".crit").evaluate_all("rows => rows.map(r => r.dataset.code)"):
             value = value_for(rows)
@@ -176,10 +171,10 @@ def _tap_through(page, value_for) -> dict:
             rows += 1
             if value != "na":
                 answers[code] = value
-        seen.append(_wait_screen_change(page, seen[-1]))
+        seen.append(wait_screen_change(page, seen[-1]))
     assert seen[-1] == "profile"
     tap(page.locator("[data-action=skip]"))
-    seen.append(_wait_screen_change(page, seen[-1]))
+    seen.append(wait_screen_change(page, seen[-1]))
     assert seen[-1] == "thanks"
     return {"screens": seen, "taps": taps, "rows": rows, "answers": answers}
 

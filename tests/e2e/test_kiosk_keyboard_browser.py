@@ -7,7 +7,7 @@ reaches the screen's first button. Each focused button must show a visible focus
 """
 from __future__ import annotations
 
-import time
+from kiosk_pages import screen, wait_for_rows, wait_screen_change
 
 from survey.extensions import db
 from survey.models import Answer, Response
@@ -26,14 +26,8 @@ FOCUSED = """() => {
 }"""
 
 
-def _screen(page) -> str:
-    return page.locator("#screen").get_attribute("data-screen") or ""
 
 
-def _wait_screen_change(page, before: str) -> str:
-    page.wait_for_function("s => document.getElementById('screen').dataset.screen !== s",
-                           arg=before)
-    return _screen(page)
 
 
 class Keyboard:
@@ -62,15 +56,6 @@ class Keyboard:
         raise AssertionError(f"{wanted} not reachable with {key} (last focus: {self.focused()})")
 
 
-def _wait_for_rows(app, count: int, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    while True:
-        with app.app_context():
-            found = db.session.query(Response).count()
-            db.session.remove()
-        if found >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, live_server,
@@ -85,20 +70,20 @@ def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, li
     # Start: the focus is on the heading; Tab reaches "Bắt đầu", Enter presses it.
     keys.tab_to(action="start")
     keys.press("Enter")
-    assert _wait_screen_change(page, "start") == "area"
+    assert wait_screen_change(page, "start") == "area"
 
     # Service area: Tab to "Xây dựng", Space chooses it and the kiosk moves on.
     keys.tab_to(action="area", value="XAYDUNG")
     keys.press("Space")
-    screen = _wait_screen_change(page, "area")
-    assert screen == "page-1"
+    shown = wait_screen_change(page, "area")
+    assert shown == "page-1"
 
     # Question pages: every row answered with Space; the first row's answer is reached by
     # going one face too far and coming back with Shift+Tab. Values cycle 4, 5, 3, 2, 1, na.
     values = ["4", "5", "3", "2", "1", "na"]
     chosen: dict[str, str] = {}
     pages = 0
-    while screen.startswith("page-"):
+    while shown.startswith("page-"):
         pages += 1
         codes = page.locator(".crit").evaluate_all("rows => rows.map(r => r.dataset.code)")
         for code in codes:
@@ -110,11 +95,11 @@ def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, li
                 keys.tab_to(action="answer", code=code, value=value)
             keys.press("Space")
             pressed = page.locator(f'.crit[data-code="{code}"] [data-value="{value}"]')
-            if _screen(page) == screen:
+            if screen(page) == shown:
                 assert pressed.get_attribute("aria-pressed") == "true"
             chosen[code] = value
-        screen = _wait_screen_change(page, screen)
-    assert screen == "profile"
+        shown = wait_screen_change(page, shown)
+    assert shown == "profile"
 
     # Profile: one chip chosen with Space, then Tab on to "Gửi" and Enter.
     keys.tab_to(action="profile", field="gender", value="female")
@@ -124,9 +109,9 @@ def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, li
     keys.tab_to(action="send")
     keys.press("Enter")
     page.get_by_text("Xin cảm ơn!").wait_for()
-    assert _screen(page) == "thanks"
+    assert screen(page) == "thanks"
 
-    assert _wait_for_rows(app, 1) == 1
+    assert wait_for_rows(app, 1) == 1
     with app.app_context():
         stored = db.session.query(Response).one()
         assert (stored.channel, stored.service_area.code, stored.gender) == (
@@ -138,7 +123,7 @@ def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, li
     # "Kết thúc" on the thank-you screen brings the next citizen back to the start.
     keys.tab_to(action="reset")
     keys.press("Enter")
-    assert _wait_screen_change(page, "thanks") == "start"
+    assert wait_screen_change(page, "thanks") == "start"
     with capsys.disabled():
         print(f"\nkiosk by keyboard alone: {pages} question pages, {len(chosen)} answers, "
               f"{keys.presses} key presses, 1 response stored")
