@@ -22,14 +22,20 @@ _COLUMNS = ("uuid", "questionnaire_id", "questionnaire_code", "service_area_id",
             "received_at", "survey_date", "started_at", "submitted_at", "duration_seconds",
             "dossier_hash", "client_id", "locale", "status", "status_reason", "item_values",
             "gender", "age_band", "occupation", "education", "ethnicity")
-_GUARD = ("FROM counters c WHERE c.id = :counter_id AND c.token = :token AND c.active "
-          "AND EXISTS (SELECT 1 FROM counter_service_areas s "
-          "WHERE s.counter_id = c.id AND s.service_area_id = :service_area_id)")
-_INSERT_RESPONSE = (
-    f"INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id) "
-    f"SELECT {', '.join(':' + name for name in _COLUMNS)}, c.id, c.agency_id {_GUARD} "
-    "ON CONFLICT DO NOTHING RETURNING id")
 
+
+def _insert_response(mark) -> str:
+    """The response insert, guarded by the counter's token, state and areas; ``mark(name)``
+    writes a parameter in the driver's style."""
+    return (f"INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id) "
+            f"SELECT {', '.join(mark(name) for name in _COLUMNS)}, c.id, c.agency_id "
+            f"FROM counters c WHERE c.id = {mark('counter_id')} AND c.token = {mark('token')} "
+            "AND c.active AND EXISTS (SELECT 1 FROM counter_service_areas s "
+            f"WHERE s.counter_id = c.id AND s.service_area_id = {mark('service_area_id')}) "
+            "ON CONFLICT DO NOTHING RETURNING id")
+
+
+_INSERT_RESPONSE = _insert_response(lambda name: f":{name}")
 
 @dataclass(frozen=True)
 class Row:
@@ -54,12 +60,7 @@ _SQLITE_RESPONSE = _typed(_INSERT_RESPONSE)
 # PostgreSQL gets driver-level SQL (psycopg's %(name)s), skipping SQLAlchemy's compilation and
 # bind processing; the answers and flags travel as delimited text, cheaper to send than arrays.
 _POSTGRES_ALL = (
-    f"WITH r AS (INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id) "
-    f"SELECT {', '.join(f'%({name})s' for name in _COLUMNS)}, c.id, c.agency_id "
-    "FROM counters c WHERE c.id = %(counter_id)s AND c.token = %(token)s AND c.active "
-    "AND EXISTS (SELECT 1 FROM counter_service_areas s "
-    "WHERE s.counter_id = c.id AND s.service_area_id = %(service_area_id)s) "
-    "ON CONFLICT DO NOTHING RETURNING id), "
+    f"WITH r AS ({_insert_response(lambda name: f'%({name})s')}), "
     "a AS (INSERT INTO answers (response_id, item_code, value) "
     "SELECT r.id, x.code, x.value::smallint FROM r CROSS JOIN "
     "unnest(string_to_array(%(codes)s, ','), string_to_array(%(answer_values)s, ',')) "
