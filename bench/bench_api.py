@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from province import ROOT, VENV_BIN, children, free_port, seed
+from province import ROOT, VENV_BIN, answers_health, children, free_port, seed
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TOTAL = int(os.environ.get("BENCH_SUBMISSIONS", "4000"))
@@ -91,15 +91,8 @@ def start_gunicorn(url: str, port: int, app_spec: str) -> subprocess.Popen:
          "--backlog", "256", "--log-level", "warning", app_spec],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
+    if answers_health(port, 30):
+        return proc
     proc.kill()
     raise RuntimeError("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
 

@@ -5,10 +5,12 @@ counters serving one area; the scripts post to those counters' tokens.
 """
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,3 +60,17 @@ def children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
     return found
+
+
+def answers_health(port: int, seconds: float) -> bool:
+    """Wait up to ``seconds`` for ``/healthz`` on ``port`` to answer at all."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return True
+        except OSError:
+            time.sleep(0.2)
+    return False

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from province import ROOT, VENV_BIN, children, free_port, seed
+from province import ROOT, VENV_BIN, answers_health, children, free_port, seed
 
 TOTAL = int(os.environ.get("SOAK_SUBMISSIONS", "10000"))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "50"))
@@ -172,14 +172,8 @@ def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen:
          "--log-level", "error", "--timeout", "30", "survey:create_app()"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
         start_new_session=True)
-    for _ in range(150):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return proc
-        except OSError:
-            time.sleep(0.2)
+    if answers_health(port, 30):
+        return proc
     raise SystemExit("soak: gunicorn did not start")
 
 
