@@ -57,10 +57,12 @@ def overall_table(design: SurveyDesign, structure, inside: np.ndarray | None = N
 
 
 def with_coverage(table: pd.DataFrame, frame: pd.DataFrame, by: str | None,
-                  inside: np.ndarray | None, low: float) -> pd.DataFrame:
-    """Add ``dossiers``, ``coverage`` (responses per 100 dossiers) and ``low_coverage``."""
+                  inside: np.ndarray | None, low: float, count: str | None = None
+                  ) -> pd.DataFrame:
+    """Add ``dossiers``, ``coverage`` (responses per 100 dossiers) and ``low_coverage``
+    (``count``: the column of responses per row when ``frame`` holds slices)."""
     rows = frame if inside is None else frame[inside]
-    cover = coverage(rows, by).set_index("by") if len(rows) else pd.DataFrame(
+    cover = coverage(rows, by, count).set_index("by") if len(rows) else pd.DataFrame(
         columns=["dossiers", "coverage"])
     keys = table["by"].astype(str)
     if by is None:

@@ -48,15 +48,30 @@ class CellPlan:
     strata: pd.DataFrame
     weighted: bool
     min_responses: int
+    count: str | None = None
+    sums: object = None
 
-    def design(self, weighted: bool = True, lonely_psu: str = "adjust") -> SurveyDesign:
-        """The default design; ``weighted`` False gives every response weight 1 (same strata)."""
+    def counts(self, frame: pd.DataFrame | None = None) -> np.ndarray:
+        """Responses per row of ``frame`` (the plan's): 1, or the ``count`` column of slices."""
+        frame = self.frame if frame is None else frame
+        return row_counts(frame, self.count)
+
+    def design(self, weighted: bool = True, lonely_psu: str = "adjust"):
+        """The default design; ``weighted`` False gives every response weight 1 (same strata).
+        A plan of slices (``sums``) gives the same design over them (``slices.SliceDesign``)."""
+        if self.sums is not None:
+            from .slices import SliceDesign
+            return SliceDesign(self.sums, self.frame, weights="weight" if weighted
+                               else UNIT_WEIGHT, strata="stratum", fpc="fpc",
+                               lonely_psu=lonely_psu)
         return SurveyDesign(self.frame, weights="weight" if weighted else UNIT_WEIGHT,
                             strata="stratum", fpc="fpc", lonely_psu=lonely_psu)
 
     def counters_as_sample(self, weighted: bool = True, lonely_psu: str = "adjust"
                            ) -> SurveyDesign:
         """Strata = agency, PSU = counter, the same weights: counters as a sample of clusters."""
+        if self.sums is not None:
+            raise DesignError("counters as a sample needs the response rows, not slices")
         return SurveyDesign(self.frame, weights="weight" if weighted else UNIT_WEIGHT,
                             strata="agency", clusters="counter", lonely_psu=lonely_psu)
 
@@ -71,20 +86,22 @@ class CellPlan:
     def summary(self) -> dict:
         """Counts an analyst needs: cells, strata, merges, cells without total or over-covered."""
         cells, strata = self.cells, self.strata
+        counts = self.counts()
         return {
-            "responses": len(self.frame),
+            "responses": int(counts.sum()),
             "cells": len(cells),
             "strata": len(strata),
             "merged_cells": int(cells["flag"].isin(["merged_small", "merged_agency"]).sum()),
             "merged_into_agency": int((cells["flag"] == "merged_agency").sum()),
             "cells_with_total": int(cells["has_total"].sum()),
             "cells_without_total": int((~cells["has_total"]).sum()),
-            "responses_without_total": int((~self.frame["has_total"]).sum()),
+            "responses_without_total": int(counts[~self.frame["has_total"].to_numpy(bool)]
+                                           .sum()),
             "over_covered": sorted(cells.loc[cells["flag"] == "over_covered", "label"]),
             "lonely_strata": sorted(strata.index[strata["responses"] < 2]),
             "dossiers": float(cells.loc[cells["has_total"], "dossiers"].sum()),
             "weighted": self.weighted,
-            "df": int(len(self.frame) - len(strata)),
+            "df": int(counts.sum() - len(strata)),
         }
 
 
@@ -92,8 +109,18 @@ def _label(keys: tuple) -> str:
     return "|".join(str(k) for k in keys)
 
 
-def _cell_table(frame: pd.DataFrame, totals: pd.DataFrame, cell: list[str]) -> pd.DataFrame:
-    counts = frame.groupby(cell, sort=True).size().rename("responses").reset_index()
+def row_counts(frame: pd.DataFrame, count: str | None) -> np.ndarray:
+    """Responses per row: 1 for respondent rows, the ``count`` column for slices."""
+    if count is None:
+        return np.ones(len(frame))
+    return frame[count].to_numpy(dtype=float)
+
+
+def _cell_table(frame: pd.DataFrame, totals: pd.DataFrame, cell: list[str],
+                count: str | None) -> pd.DataFrame:
+    counts = frame.assign(_n=row_counts(frame, count)).groupby(cell, sort=True)["_n"].sum()
+    counts = counts.rename("responses").reset_index()
+    counts["responses"] = counts["responses"].astype(np.int64)
     if totals is None or totals.empty:
         counts["dossiers"] = np.nan
     else:
@@ -142,12 +169,15 @@ def _strata(cells: pd.DataFrame) -> pd.DataFrame:
 
 def counter_design(frame: pd.DataFrame, totals: pd.DataFrame | None,
                    cell: tuple[str, ...] = CELL,
-                   min_responses: int = MIN_RESPONSES) -> CellPlan:
+                   min_responses: int = MIN_RESPONSES, count: str | None = None,
+                   sums=None) -> CellPlan:
     """The cells, weights, strata and fpc of counter data (see the module docstring).
 
     ``frame``: one row per counted response with the ``cell`` columns; ``totals``: the cell
     columns and ``dossiers`` (absent cells have no total). The last cell column is merged
-    over (small cells of one (quarter, agency) are pooled).
+    over (small cells of one (quarter, agency) are pooled). ``count``: the column of
+    responses per row when the rows are slices (``sums``, ``analysis.slices.SliceSums`` in
+    the same order), so the plan's ``design`` runs on the slices.
     """
     cell = list(cell)
     for name in cell:
@@ -157,7 +187,7 @@ def counter_design(frame: pd.DataFrame, totals: pd.DataFrame | None,
         raise DesignError("no data: no responses in the period")
     if min_responses < 1:
         raise DesignError(f"min_responses must be at least 1, not {min_responses}")
-    cells = _merge_small(_cell_table(frame, totals, cell), cell[:-1], min_responses)
+    cells = _merge_small(_cell_table(frame, totals, cell, count), cell[:-1], min_responses)
     strata = _strata(cells)
     weighted = bool(cells["has_total"].any())
     if not weighted:
@@ -173,19 +203,21 @@ def counter_design(frame: pd.DataFrame, totals: pd.DataFrame | None,
     out[UNIT_WEIGHT] = 1.0
     out["has_total"] = strata["has_total"].reindex(out["stratum"]).to_numpy(dtype=bool)
     out["cell_flag"] = strata["flag"].reindex(out["stratum"]).to_numpy()
-    return CellPlan(out, cells, strata, weighted, min_responses)
+    return CellPlan(out, cells, strata, weighted, min_responses, count, sums)
 
 
-def coverage(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+def coverage(frame: pd.DataFrame, by: str | None, count: str | None = None) -> pd.DataFrame:
     """Responses per 100 dossiers of each unit of ``by`` (one row "ALL" when ``by`` is None).
 
     A unit's dossiers are Σ w over its responses in cells with a total (exact for agencies
     and service areas, an estimate for a counter or channel); NaN when none has a total.
+    ``count``: the column of responses per row when the rows are slices.
     """
     key = frame[by].astype(str) if by else pd.Series("ALL", index=frame.index)
     known = frame["has_total"].to_numpy(dtype=bool)
-    grouped = pd.DataFrame({"by": key, "n": known.astype(float),
-                            "dossiers": np.where(known, frame["weight"], 0.0)}).groupby("by")
+    n = row_counts(frame, count)
+    grouped = pd.DataFrame({"by": key, "n": known * n,
+                            "dossiers": np.where(known, frame["weight"] * n, 0.0)}).groupby("by")
     table = grouped.sum()
     table["coverage"] = np.where(table["dossiers"] > 0,
                                  100.0 * table["n"] / table["dossiers"].where(

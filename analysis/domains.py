@@ -96,6 +96,72 @@ def _codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(unique, dtype=np.int64), np.asarray(position, dtype=np.int64)
 
 
+def linearisation(totals: dict, structure) -> dict:
+    """Per slot of ``totals`` (weighted ``s``, ``a``, ``y``: slots × K): shares ``p``, means
+    ``m`` (and NaN-free ``p0``, ``m0``), ``scale`` = 1/A, the composition of its available
+    criteria (``compositions``, ``pattern_of``) and the matrix ``transform`` (slots × 3K ×
+    measures) that turns sums [s, a, y] into z's (criterion shares, elements, index, mean
+    scores). Its first 2K rows turn a respondent's [s, a] into its scores (z/w)."""
+    k, e = totals["a"].shape[1], len(structure.elements)
+    size = totals["a"].shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, m = totals["s"] / totals["a"], totals["y"] / totals["a"]
+        scale = np.where(totals["a"] > 0, 1.0 / totals["a"], 0.0)
+    patterns, pattern_of = np.unique(totals["a"] > 0, axis=0, return_inverse=True)
+    pattern_of = np.asarray(pattern_of).ravel()
+    compositions = [composition(structure, row) for row in patterns]
+    width = 2 * k + e + 1
+    transform = np.zeros((size, 3 * k, width))
+    p0, m0 = np.nan_to_num(p), np.nan_to_num(m)
+    eye = np.eye(k)
+    for d in range(size):
+        c_mat, _has, v = compositions[pattern_of[d]]
+        share = np.hstack([eye, c_mat, (c_mat @ v)[:, None]])   # K × (K + E + 1)
+        transform[d, :k, :k + e + 1] = scale[d][:, None] * share
+        transform[d, k:2 * k, :k + e + 1] = -(p0[d] * scale[d])[:, None] * share
+        transform[d, k:2 * k, k + e + 1:] = np.diag(-m0[d] * scale[d])
+        transform[d, 2 * k:, k + e + 1:] = np.diag(scale[d])
+    return {"p": p, "m": m, "p0": p0, "m0": m0, "scale": scale, "pattern_of": pattern_of,
+            "compositions": compositions, "transform": transform, "k": k, "e": e}
+
+
+def slot_estimates(maps: dict, d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Criterion, element and index shares, and mean scores, of slot ``d`` of ``maps``."""
+    c_mat, has, v = maps["compositions"][maps["pattern_of"][d]]
+    p = maps["p"][d]
+    element = np.where(has, np.nan_to_num(p) @ c_mat, np.nan)
+    index = float(np.where(has, element, 0.0) @ v) if has.any() else np.nan
+    return np.concatenate([p, element, [index]]), maps["m"][d]
+
+
+def slot_results(totals: dict, maps: dict, variance: np.ndarray, df: np.ndarray,
+                 composite: np.ndarray, slots: list[int]) -> list[tuple[dict, float]]:
+    """(measures, df) of each slot in ``slots``: estimates, variances, counts and the
+    simple-random-sampling variances (``composite``: Σ w·score² of elements and index)."""
+    t, k, e = totals, maps["k"], maps["e"]
+    p0, m0 = maps["p0"], maps["m0"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(t["a"] > 0, 1.0 / t["a"], 0.0)
+        # Σ w·a·(s − p)² and Σ w·a·(y − m)² from the sums (s² = s, a² = a), times scale²
+        criteria = (t["s"] * (1 - 2 * p0) + p0 * p0 * t["a"]) * scale * scale
+        means = (t["q"] - 2 * m0 * t["y"] + m0 * m0 * t["a"]) * scale * scale
+    out = []
+    for d in slots:
+        share, mean = slot_estimates(maps, d)
+        n_share = np.concatenate([t["n"][d], t["any"][d]])
+        population = np.concatenate([t["a"][d], t["any_w"][d]])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s2 = t["q"][d] / t["a"][d] - mean ** 2
+            srs_share = srs_factor(population, n_share) * np.concatenate([criteria[d],
+                                                                          composite[d]])
+            srs_mean = srs_factor(t["a"][d], t["n"][d]) * means[d]
+        out.append(({"share": share, "mean": mean, "var_share": variance[d, :k + e + 1],
+                     "var_mean": variance[d, k + e + 1:], "n_share": n_share,
+                     "n_mean": t["n"][d], "s2_mean": s2, "srs_share": srs_share,
+                     "srs_mean": srs_mean}, float(df[d])))
+    return out
+
+
 class _Pass:
     """The sums of one pass over the rows: per (domain, PSU) cell and per domain slot.
 
@@ -194,32 +260,9 @@ class _Pass:
         self.totals["any"], self.totals["any_w"] = count, weight
 
     def linearise(self, structure) -> None:
-        """Per slot: shares p, means m (and their NaN-free copies), 1/A, the composition of
-        its available criteria, and the matrix T (3K × measures) that turns sums [s, a, y]
-        into z's (criterion shares, elements, index, mean scores). ``_z`` applies the same map
-        term by term (cheaper than the product at one cell per row); ``composite_spread``
-        uses T's first 2K rows on a row's [a·s, a], which gives its scores z/w."""
-        t = self.totals
-        k, e = t["a"].shape[1], len(structure.elements)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.p, self.m = t["s"] / t["a"], t["y"] / t["a"]
-            scale = np.where(t["a"] > 0, 1.0 / t["a"], 0.0)
-        patterns, pattern_of = np.unique(t["a"] > 0, axis=0, return_inverse=True)
-        self.pattern_of = np.asarray(pattern_of).ravel()
-        self.compositions = [composition(structure, row) for row in patterns]
-        width = 2 * k + e + 1
-        transform = np.zeros((self.size, 3 * k, width))
-        p0, m0 = np.nan_to_num(self.p), np.nan_to_num(self.m)
-        self.p0, self.m0, self.scale = p0, m0, scale
-        eye = np.eye(k)
-        for d in range(self.size):
-            c_mat, _has, v = self.compositions[self.pattern_of[d]]
-            share = np.hstack([eye, c_mat, (c_mat @ v)[:, None]])   # K × (K + E + 1)
-            transform[d, :k, :k + e + 1] = scale[d][:, None] * share
-            transform[d, k:2 * k, :k + e + 1] = -(p0[d] * scale[d])[:, None] * share
-            transform[d, k:2 * k, k + e + 1:] = np.diag(-m0[d] * scale[d])
-            transform[d, 2 * k:, k + e + 1:] = np.diag(scale[d])
-        self.transform, self.k, self.e = transform, k, e
+        """Per slot: shares, means, 1/A, compositions and the z map (``linearisation``)."""
+        for name, value in linearisation(self.totals, structure).items():
+            setattr(self, name, value)
 
     def _z(self, s: np.ndarray, a: np.ndarray, y: np.ndarray, slot: int) -> np.ndarray:
         """z's of cells with sums ``s``, ``a``, ``y`` (K × cells), all in ``slot``: measures ×
@@ -310,50 +353,31 @@ class _Pass:
 
     def estimates(self, d: int) -> tuple[np.ndarray, np.ndarray]:
         """Criterion, element and index shares, and mean scores, of slot ``d``."""
-        c_mat, has, v = self.compositions[self.pattern_of[d]]
-        p = self.p[d]
-        element = np.where(has, np.nan_to_num(p) @ c_mat, np.nan)
-        index = float(np.where(has, element, 0.0) @ v) if has.any() else np.nan
-        return np.concatenate([p, element, [index]]), self.m[d]
+        return slot_estimates(self.__dict__, d)
 
 
 def domain_results(design: SurveyDesign, structure, g: np.ndarray, n_dom: int,
                    overall: bool = False) -> list[tuple[dict, float]]:
     """(measures, df) of each domain 0..n_dom−1 of ``g`` (−1: in no domain), as
     ``sipas.domain_measures`` and ``add_srs_variance`` give them one domain at a time; with
-    ``overall``, ALL (every row) follows as one more entry, computed in the same pass."""
+    ``overall``, ALL (every row) follows as one more entry, computed in the same pass. A design
+    over slice sums (``analysis.slices.SliceDesign``) computes them from its slices."""
+    if getattr(design, "sliced", False):
+        return design.domain_results(structure, g, n_dom, overall)
     sums = _Pass(design, structure, g, n_dom, overall)
     sums.linearise(structure)
     variance, df = sums.variance(design.layout)
     composite = sums.composite_spread()
-    t, k, e = sums.totals, sums.k, sums.e
-    p0, m0 = np.nan_to_num(sums.p), np.nan_to_num(sums.m)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(t["a"] > 0, 1.0 / t["a"], 0.0)
-        # Σ w·a·(s − p)² and Σ w·a·(y − m)² from the sums (s² = s, a² = a), times scale²
-        criteria = (t["s"] * (1 - 2 * p0) + p0 * p0 * t["a"]) * scale * scale
-        means = (t["q"] - 2 * m0 * t["y"] + m0 * m0 * t["a"]) * scale * scale
-    out = []
-    for d in list(range(n_dom)) + ([n_dom] if overall else []):
-        share, mean = sums.estimates(d)
-        n_share = np.concatenate([t["n"][d], t["any"][d]])
-        population = np.concatenate([t["a"][d], t["any_w"][d]])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s2 = t["q"][d] / t["a"][d] - mean ** 2
-            srs_share = srs_factor(population, n_share) * np.concatenate([criteria[d],
-                                                                          composite[d]])
-            srs_mean = srs_factor(t["a"][d], t["n"][d]) * means[d]
-        out.append(({"share": share, "mean": mean, "var_share": variance[d, :k + e + 1],
-                     "var_mean": variance[d, k + e + 1:], "n_share": n_share,
-                     "n_mean": t["n"][d], "s2_mean": s2, "srs_share": srs_share,
-                     "srs_mean": srs_mean}, float(df[d])))
-    return out
+    slots = list(range(n_dom)) + ([n_dom] if overall else [])
+    return slot_results(sums.totals, sums.__dict__, variance, df, composite, slots)
 
 
 def domain_difference(design: SurveyDesign, structure, g: np.ndarray, a: int, b: int
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every measure (shares, then mean scores) in domain ``a`` and in ``b`` of ``g``, and the
     variance of A − B linearised as z_A − z_B in the one design (shared strata included)."""
+    if getattr(design, "sliced", False):
+        return design.domain_difference(structure, g, a, b)
     sums = _Pass(design, structure, g, int(g.max()) + 1, overall=False)
     sums.linearise(structure)
     layout = design.layout

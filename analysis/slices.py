@@ -1,0 +1,400 @@
+"""The default counter-data design estimated from slice sums instead of respondent rows.
+
+A *slice* is a group of responses that share every key a report asks about (e.g. month,
+agency, service area, counter, channel, status, questionnaire version). Per slice it is enough
+to keep unweighted counts: ``rows``; per criterion k ``y_k`` = Σ answer and ``q_k`` = Σ answer²
+(over those answering); per element the respondents answering at least one of its criteria;
+``n_any``; and ``cross`` = Σ u uᵀ with u = [s; a] (satisfied and answered indicators, 2K), whose
+diagonal holds the counts satisfied ``s_k`` and answering ``a_k``.
+
+Why this is exact for the default design (``analysis.cells``: stratum = weighting cell, each
+respondent its own unit, w and fpc constant in a stratum): in stratum h a domain's linearised
+variable of any measure is z_i = w_h · tᵀ u_i (t from the domain's estimates), so
+Σ_i z_i = w_h tᵀ Σ u_i and Σ_i z_i² = w_h² tᵀ (Σ u_i u_iᵀ) t, and the stratum's contribution to
+V is scale_h · (Σ z_i² − (Σ z_i)²/n_h) — ``PsuLayout.variance_from_cells`` with every
+respondent a PSU. The deff's Σ w·score² is the same quadratic form with w_h for w_h². Hence
+``SliceDesign`` gives the numbers ``domains.domain_results`` gives from the rows, for every
+domain that is a union of slices, from a pass over slices whose cost follows their number.
+
+Stored vectors (``pack``/``unpack``) are integers: [y (K), q (K), ne (E), n_any, upper
+triangle of cross (2K(2K+1)/2)] in the questionnaire version's own criterion order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .design import DesignError, PsuLayout
+from .domains import group_sums, linearisation, slot_estimates, slot_results
+
+
+def vector_size(criteria: int, elements: int) -> int:
+    """Length of a stored slice vector for K criteria and E elements."""
+    width = 2 * criteria
+    return 2 * criteria + elements + 1 + width * (width + 1) // 2
+
+
+@dataclass
+class SliceSums:
+    """Unweighted sums per slice; ``keys`` has one row per slice (with ``rows``)."""
+
+    keys: pd.DataFrame
+    y: np.ndarray          # slices × K
+    q: np.ndarray          # slices × K
+    n_element: np.ndarray  # slices × E
+    n_any: np.ndarray      # slices
+    cross: np.ndarray      # slices × 2K × 2K
+
+    @property
+    def k(self) -> int:
+        """Number of criteria."""
+        return self.y.shape[1]
+
+    @property
+    def s(self) -> np.ndarray:
+        """Respondents satisfied, per slice and criterion."""
+        k = self.k
+        return np.einsum("mii->mi", self.cross[:, :k, :k])
+
+    @property
+    def a(self) -> np.ndarray:
+        """Respondents answering, per slice and criterion."""
+        k = self.k
+        return np.einsum("mii->mi", self.cross[:, k:, k:])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def take(self, index) -> SliceSums:
+        """The slices at positions ``index`` (a boolean mask or integer positions)."""
+        index = np.asarray(index)
+        return SliceSums(self.keys.iloc[index].reset_index(drop=True) if index.dtype != bool
+                         else self.keys[index].reset_index(drop=True), self.y[index],
+                         self.q[index], self.n_element[index], self.n_any[index],
+                         self.cross[index])
+
+    def grouped(self, by: list[str]) -> SliceSums:
+        """Slices merged by the key columns ``by`` (sums added, one slice per key)."""
+        if not len(self):
+            return SliceSums(self.keys[by + ["rows"]].iloc[:0], self.y, self.q,
+                             self.n_element, self.n_any, self.cross)
+        codes, keys = _factorize(self.keys, by)
+        size = len(keys)
+        keys["rows"] = np.bincount(codes, weights=self.keys["rows"].to_numpy(float),
+                                   minlength=size)
+        m, width = len(self), self.cross.shape[1]
+        total = group_sums(codes, np.hstack([self.y, self.q, self.n_element,
+                                             self.n_any[:, None],
+                                             self.cross.reshape(m, -1)]), size)
+        k, e = self.k, self.n_element.shape[1]
+        return SliceSums(keys, total[:, :k], total[:, k:2 * k], total[:, 2 * k:2 * k + e],
+                         total[:, 2 * k + e], total[:, 2 * k + e + 1:].reshape(size, width,
+                                                                              width))
+
+    @staticmethod
+    def concat(parts: list[SliceSums]) -> SliceSums:
+        """The slices of every part, one after another."""
+        return SliceSums(pd.concat([p.keys for p in parts], ignore_index=True),
+                         *(np.concatenate([getattr(p, f) for p in parts]) for f in
+                           ("y", "q", "n_element", "n_any", "cross")))
+
+    def pack(self) -> np.ndarray:
+        """The stored integer vectors (slices × ``vector_size``)."""
+        width = self.cross.shape[1]
+        upper = np.triu_indices(width)
+        return np.rint(np.hstack([self.y, self.q, self.n_element, self.n_any[:, None],
+                                  self.cross[:, upper[0], upper[1]]])).astype(np.int64)
+
+    @classmethod
+    def unpack(cls, keys: pd.DataFrame, vectors: np.ndarray, criteria: int,
+               elements: int) -> SliceSums:
+        """Slices from stored vectors (``pack``) of a version with K criteria and E elements."""
+        vectors = np.asarray(vectors, dtype=float).reshape(len(keys), -1)
+        if vectors.shape[1] != vector_size(criteria, elements):
+            raise DesignError(f"a slice vector has {vectors.shape[1]} numbers, not "
+                              f"{vector_size(criteria, elements)}")
+        k, e, width = criteria, elements, 2 * criteria
+        cross = np.zeros((len(keys), width, width))
+        upper = np.triu_indices(width)
+        cross[:, upper[0], upper[1]] = vectors[:, 2 * k + e + 1:]
+        cross[:, upper[1], upper[0]] = vectors[:, 2 * k + e + 1:]
+        return cls(keys.reset_index(drop=True), vectors[:, :k], vectors[:, k:2 * k],
+                   vectors[:, 2 * k:2 * k + e], vectors[:, 2 * k + e], cross)
+
+
+def _factorize(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Each row's group of the ``by`` columns and the distinct groups (sorted), as a frame."""
+    grouped = keys.groupby(by, sort=True, dropna=False, observed=True)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    return codes, grouped.size().index.to_frame(index=False)
+
+
+def from_answers(keys: pd.DataFrame, answers: np.ndarray, structure,
+                 by: list[str]) -> SliceSums:
+    """Slices of respondent rows: ``keys`` (one row per respondent, columns ``by``) and
+    ``answers`` (rows × K, NaN = unanswered, in ``structure``'s criterion order)."""
+    answers = np.asarray(answers, dtype=float).reshape(len(keys), -1)
+    k, e = answers.shape[1], len(structure.elements)
+    if k != len(structure.criteria):
+        raise DesignError(f"{k} answer columns for {len(structure.criteria)} criteria")
+    if len(keys) == 0:
+        empty = keys[by].iloc[:0].assign(rows=np.zeros(0))
+        return SliceSums(empty, np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, e)),
+                         np.zeros(0), np.zeros((0, 2 * k, 2 * k)))
+    codes, out = _factorize(keys, by)
+    size = len(out)
+    answered = np.isfinite(answers)
+    values = np.where(answered, answers, 0.0)
+    satisfied = answered & (values >= structure.satisfied_min)
+    index = {c: j for j, c in enumerate(structure.criteria)}
+    element_any = np.column_stack(
+        [answered[:, [index[c] for c in el.criteria]].any(axis=1) for el in structure.elements]
+    ).reshape(len(keys), e)
+    linear = group_sums(codes, np.hstack([values, values * values, element_any,
+                                          answered.any(axis=1)[:, None],
+                                          np.ones((len(keys), 1))]).astype(float), size)
+    u = np.hstack([satisfied, answered]).astype(np.float64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(size + 1))
+    cross = np.empty((size, 2 * k, 2 * k))
+    sorted_u = u[order]
+    for g in range(size):
+        block = sorted_u[bounds[g]:bounds[g + 1]]
+        cross[g] = block.T @ block
+    out["rows"] = linear[:, -1]
+    return SliceSums(out, linear[:, :k], linear[:, k:2 * k], linear[:, 2 * k:2 * k + e],
+                     linear[:, 2 * k + e], cross)
+
+
+def remap(sums: SliceSums, source, target) -> SliceSums:
+    """Slices of a questionnaire version (``source`` structure) in ``target``'s criterion
+    order: a criterion ``target`` has and ``source`` lacks is unanswered. Raises DesignError
+    when the element counts cannot be carried over exactly (``compatible``)."""
+    if not compatible(source, target):
+        raise DesignError("the questionnaire versions differ in elements; read the rows")
+    k_s, k_t = len(source.criteria), len(target.criteria)
+    pos = np.array([source.criteria.index(c) if c in source.criteria else -1
+                    for c in target.criteria], dtype=np.int64)
+    have = pos >= 0
+    m = len(sums)
+
+    def columns(x):
+        out = np.zeros((m, k_t))
+        out[:, have] = x[:, pos[have]]
+        return out
+
+    u_pos = np.r_[pos, np.where(have, pos + k_s, -1)]
+    u_have = u_pos >= 0
+    cross = np.zeros((m, 2 * k_t, 2 * k_t))
+    sel = np.flatnonzero(u_have)
+    cross[:, sel[:, None], sel[None, :]] = sums.cross[:, u_pos[sel][:, None], u_pos[sel][None, :]]
+    src_el = [el.code for el in source.elements]
+    n_element = np.zeros((m, len(target.elements)))
+    for j, el in enumerate(target.elements):
+        if el.code in src_el:
+            n_element[:, j] = sums.n_element[:, src_el.index(el.code)]
+    return SliceSums(sums.keys, columns(sums.y), columns(sums.q), n_element, sums.n_any, cross)
+
+
+def compatible(source, target) -> bool:
+    """Whether slices of ``source`` carry over to ``target`` exactly: every criterion of
+    ``source`` is in ``target`` and each element answers the same criteria in both."""
+    if not set(source.criteria) <= set(target.criteria):
+        return False
+    own = {el.code: set(el.criteria) for el in source.elements}
+    for el in target.elements:
+        shared = set(el.criteria) & set(source.criteria)
+        if own.get(el.code, set()) != shared:
+            return False
+    return True
+
+
+def _fraction(fpc: np.ndarray, n_h: np.ndarray, labels: list) -> np.ndarray:
+    """Sampling fraction per stratum from its fpc, with ``SurveyDesign``'s rules."""
+    if (fpc <= 0).any():
+        h = int(np.flatnonzero(fpc <= 0)[0])
+        raise DesignError(f"fpc must be positive (stratum {labels[h]})", stratum=labels[h])
+    if (fpc <= 1).all():
+        return fpc
+    if (fpc < n_h).any():
+        h = int(np.flatnonzero(fpc < n_h)[0])
+        raise DesignError(f"population size {fpc[h]:g} is smaller than the {n_h[h]} sampled "
+                          f"units of stratum {labels[h]}", stratum=labels[h])
+    return n_h / fpc
+
+
+class SliceDesign:
+    """``svydesign(ids = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight)`` over slices.
+
+    ``frame``: one row per slice of ``sums`` (same order) with the ``weights``, ``strata`` and
+    ``fpc`` columns, constant within a stratum (as ``analysis.cells`` gives them). ``n`` and
+    ``column`` are about slices (what a domain label is given for); ``respondents``,
+    ``layout`` and ``df`` about respondents, as in ``SurveyDesign``.
+    """
+
+    sliced = True
+    calibration: tuple = ()
+
+    def __init__(self, sums: SliceSums, frame: pd.DataFrame, weights: str = "weight",
+                 strata: str = "stratum", fpc: str = "fpc", lonely_psu: str = "adjust"):
+        if len(frame) != len(sums):
+            raise DesignError(f"{len(frame)} slice rows for {len(sums)} slices")
+        self.sums, self.frame = sums, frame.reset_index(drop=True)
+        self.n = len(frame)
+        rows = sums.keys["rows"].to_numpy(float)
+        if (rows <= 0).any():
+            raise DesignError("a slice without responses")
+        code, labels = pd.factorize(self.frame[strata], sort=True)
+        self.stratum_code = np.asarray(code, dtype=np.int64)
+        n_strata = len(labels)
+        self.weights = self.frame[weights].to_numpy(float)
+        if not (np.isfinite(self.weights) & (self.weights > 0)).all():
+            raise DesignError("weights must be positive numbers")
+        stratum_w = np.zeros(n_strata)
+        stratum_w[self.stratum_code] = self.weights
+        if not np.allclose(stratum_w[self.stratum_code], self.weights, rtol=1e-12, atol=0):
+            raise DesignError("weights differ within a stratum: slices need a constant weight")
+        self.stratum_weight = stratum_w
+        n_h = np.bincount(self.stratum_code, weights=rows, minlength=n_strata).astype(np.int64)
+        values = self.frame[fpc].to_numpy(float)
+        fpc_h = np.zeros(n_strata)
+        fpc_h[self.stratum_code] = values
+        fraction = _fraction(fpc_h, n_h, list(labels))
+        psu_stratum = np.repeat(np.arange(n_strata, dtype=np.int64), n_h)
+        self.layout = PsuLayout(psu_stratum, [str(v) for v in labels], fraction, lonely_psu)
+        self.respondents = int(rows.sum())
+
+    @property
+    def df(self) -> int:
+        """Degrees of freedom: respondents − strata."""
+        return self.layout.df
+
+    @property
+    def lonely_strata(self) -> list:
+        """Strata with a single respondent."""
+        return self.layout.lonely_strata
+
+    def column(self, name: str) -> pd.Series:
+        """A key column of the slices."""
+        if name not in self.frame.columns:
+            raise DesignError(f"missing column {name!r}", column=name)
+        return self.frame[name]
+
+    # -- the pass over slices ------------------------------------------------------------
+    def _totals(self, gi: np.ndarray, size: int, overall: bool) -> dict:
+        """Weighted and unweighted totals per slot (slots × K), ALL in slot size − 1."""
+        sums, w = self.sums, self.weights[:, None]
+        a, s = sums.a, sums.s
+        blocks = {"n": a, "a": w * a, "s": w * s, "y": w * sums.y, "q": w * sums.q}
+        anyone = np.hstack([sums.n_element, sums.n_any[:, None]])
+        blocks["any"], blocks["any_w"] = anyone, w * anyone
+        slot = np.where(gi < size - 1, gi, size - 1) if overall else gi
+        totals = {name: group_sums(slot, value, size) for name, value in blocks.items()}
+        if overall:
+            for name, value in blocks.items():
+                totals[name][size - 1] = value.sum(axis=0)
+        return totals
+
+    def _pairs(self, gi: np.ndarray, size: int, overall: bool, maps: dict,
+               wanted: set | None = None):
+        """Per (slot, stratum) pair: slot, stratum, Σz and Σz² of every measure, and the
+        quadratic forms of the composites (for Σ w·score²)."""
+        n_strata = self.layout.n_strata
+        inside = gi < size - 1 if overall else gi < size
+        keys = [gi[inside] * n_strata + self.stratum_code[inside]]
+        members = [np.flatnonzero(inside)]
+        if overall:
+            keys.append((size - 1) * n_strata + self.stratum_code)
+            members.append(np.arange(self.n))
+        key, member = np.concatenate(keys), np.concatenate(members)
+        if wanted is not None:
+            keep = np.isin(key // n_strata, list(wanted))
+            key, member = key[keep], member[keep]
+        pair, position = np.unique(key, return_inverse=True)
+        count = len(pair)
+        sums = self.sums
+        k, e = sums.k, len(maps["compositions"][0][2])
+        linear = group_sums(position, np.hstack([sums.a[member], sums.s[member],
+                                                 sums.y[member], sums.q[member]]), count)
+        a, s, y, q = (linear[:, j * k:(j + 1) * k] for j in range(4))
+        cross = group_sums(position, sums.cross[member].reshape(len(member), -1), count
+                           ).reshape(count, 2 * k, 2 * k)
+        slot, stratum = pair // n_strata, pair % n_strata
+        w = self.stratum_weight[stratum][:, None]
+        width = maps["transform"].shape[2]
+        z = np.empty((count, width))
+        ss = np.empty((count, width))
+        quad = np.empty((count, e + 1))
+        for d in np.unique(slot):
+            rows = np.flatnonzero(slot == d)
+            t = maps["transform"][d]
+            z[rows] = s[rows] @ t[:k] + a[rows] @ t[k:2 * k] + y[rows] @ t[2 * k:]
+            p, m, scale = maps["p0"][d], maps["m0"][d], maps["scale"][d]
+            ss[rows, :k] = (s[rows] * (1 - 2 * p) + p * p * a[rows]) * scale * scale
+            ss[rows, k + e + 1:] = (q[rows] - 2 * m * y[rows] + m * m * a[rows]) * scale * scale
+            composite = t[:2 * k, k:k + e + 1]
+            product = (cross[rows].reshape(-1, 2 * k) @ composite).reshape(len(rows), 2 * k, -1)
+            quad[rows] = np.einsum("pim,im->pm", product, composite)
+            ss[rows, k:k + e + 1] = quad[rows]
+        rows_in = group_sums(position, sums.keys["rows"].to_numpy(float)[member][:, None],
+                             count)[:, 0]
+        return slot, stratum, w * z, w * w * ss, w * quad, rows_in
+
+    def _variance(self, slot, stratum, z, ss, size) -> np.ndarray:
+        """Σ over strata of scale_h · (Σz² − (Σz)²/n_h) per slot (a lonely stratum: Σz²)."""
+        layout = self.layout
+        n_h = layout.n_h[stratum].astype(float)
+        centred = np.where((n_h > 1)[:, None], ss - z * z / np.maximum(n_h, 1)[:, None], ss)
+        scaled = layout.stratum_scale()[stratum][:, None] * centred
+        variance = np.zeros((size, z.shape[1]))
+        np.add.at(variance, slot, scaled)
+        return variance
+
+    def domain_results(self, structure, g: np.ndarray, n_dom: int, overall: bool = False
+                       ) -> list[tuple[dict, float]]:
+        """As ``domains.domain_results`` for the rows these slices hold (``g`` per slice)."""
+        self._check(structure)
+        size = n_dom + 1
+        gi = np.where(g >= 0, g, n_dom).astype(np.int64)
+        totals = self._totals(gi, size, overall)
+        maps = linearisation(totals, structure)
+        slot, stratum, z, ss, quad, rows = self._pairs(gi, size, overall, maps)
+        variance = self._variance(slot, stratum, z, ss, size)
+        df = np.bincount(slot, weights=rows, minlength=size) - np.bincount(slot, minlength=size)
+        spread = np.zeros((size, quad.shape[1]))
+        np.add.at(spread, slot, quad)
+        slots = list(range(n_dom)) + ([n_dom] if overall else [])
+        return slot_results(totals, maps, variance, df, spread, slots)
+
+    def domain_difference(self, structure, g: np.ndarray, a: int, b: int
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """As ``domains.domain_difference``: measures of domains ``a`` and ``b`` of ``g`` and
+        the variance of A − B (z_A − z_B per stratum; a respondent is in one domain)."""
+        self._check(structure)
+        size = int(g.max()) + 2
+        gi = np.where(g >= 0, g, size - 1).astype(np.int64)
+        totals = self._totals(gi, size, False)
+        maps = linearisation(totals, structure)
+        slot, stratum, z, ss, _quad, _rows = self._pairs(gi, size, False, maps, {a, b})
+        sign = np.where(slot == a, 1.0, -1.0)[:, None]
+        n_strata = self.layout.n_strata
+        z_h = np.zeros((n_strata, z.shape[1]))
+        ss_h = np.zeros_like(z_h)
+        np.add.at(z_h, stratum, sign * z)
+        np.add.at(ss_h, stratum, ss)
+        present = np.unique(stratum)
+        variance = self._variance(np.zeros(len(present), dtype=np.int64), present,
+                                  z_h[present], ss_h[present], 1)[0]
+        est_a, est_b = (np.concatenate(slot_estimates(maps, d)) for d in (a, b))
+        return est_a, est_b, variance
+
+    def _check(self, structure) -> None:
+        if len(structure.criteria) != self.sums.k:
+            raise DesignError(f"the slices hold {self.sums.k} criteria, the questionnaire "
+                              f"{len(structure.criteria)}")
+
+    def __repr__(self) -> str:
+        return (f"SliceDesign(slices={self.n}, respondents={self.respondents}, "
+                f"strata={self.layout.n_strata}, df={self.df})")
