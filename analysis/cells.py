@@ -17,7 +17,7 @@ area) with N = dossiers handled and n = responses counted. Then
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,7 @@ class CellPlan:
     min_responses: int
     count: str | None = None
     sums: object = None
+    notes: dict = field(default_factory=dict)
 
     def counts(self, frame: pd.DataFrame | None = None) -> np.ndarray:
         """Responses per row of ``frame`` (the plan's): 1, or the ``count`` column of slices."""

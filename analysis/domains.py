@@ -30,6 +30,8 @@ from .sums import answer_columns
 #: Rows (or cells) per block where z's or scores are formed block by block: bounds temporary
 #: memory and keeps a block in cache (4096 measured faster than 16k or 64k at 1M rows).
 CHUNK_ROWS = 4096
+#: Relative size under which a sum of squares computed by subtraction is rounding, not spread.
+ROUNDING = 1e-12
 
 
 def composition(structure, available: np.ndarray):
@@ -145,6 +147,11 @@ def slot_results(totals: dict, maps: dict, variance: np.ndarray, df: np.ndarray,
         # Σ w·a·(s − p)² and Σ w·a·(y − m)² from the sums (s² = s, a² = a), times scale²
         criteria = (t["s"] * (1 - 2 * p0) + p0 * p0 * t["a"]) * scale * scale
         means = (t["q"] - 2 * m0 * t["y"] + m0 * m0 * t["a"]) * scale * scale
+    # all answers alike: what is left of the subtraction is rounding, and the spread is 0
+    means = np.where(means > ROUNDING * t["q"] * scale * scale, means, 0.0)
+    # Σ w·score² of a composite below rounding of the largest possible Σ w·score²: all scores 0
+    largest = t["any_w"] * np.abs(maps["transform"][:, :2 * k, k:k + e + 1]).sum(axis=1) ** 2
+    composite = np.where(composite > ROUNDING * largest, composite, 0.0)
     out = []
     for d in slots:
         share, mean = slot_estimates(maps, d)

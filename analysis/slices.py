@@ -29,6 +29,9 @@ import pandas as pd
 from .design import DesignError, PsuLayout
 from .domains import group_sums, linearisation, slot_estimates, slot_results
 
+#: Relative size under which Σz² − (Σz)²/n is rounding left by the subtraction (z all alike).
+CANCELLATION = 1e-10
+
 
 def vector_size(criteria: int, elements: int) -> int:
     """Length of a stored slice vector for K criteria and E elements."""
@@ -135,10 +138,11 @@ def from_answers(keys: pd.DataFrame, answers: np.ndarray, structure,
                  by: list[str]) -> SliceSums:
     """Slices of respondent rows: ``keys`` (one row per respondent, columns ``by``) and
     ``answers`` (rows × K, NaN = unanswered, in ``structure``'s criterion order)."""
-    answers = np.asarray(answers, dtype=float).reshape(len(keys), -1)
-    k, e = answers.shape[1], len(structure.elements)
-    if k != len(structure.criteria):
-        raise DesignError(f"{k} answer columns for {len(structure.criteria)} criteria")
+    k, e = len(structure.criteria), len(structure.elements)
+    answers = np.asarray(answers, dtype=float)
+    if answers.size != len(keys) * k:
+        raise DesignError(f"{answers.size} answers for {len(keys)} rows × {k} criteria")
+    answers = answers.reshape(len(keys), k)
     if len(keys) == 0:
         empty = keys[by].iloc[:0].assign(rows=np.zeros(0))
         return SliceSums(empty, np.zeros((0, k)), np.zeros((0, k)), np.zeros((0, e)),
@@ -327,26 +331,43 @@ class SliceDesign:
         z = np.empty((count, width))
         ss = np.empty((count, width))
         quad = np.empty((count, e + 1))
+        magnitude = np.empty((count, width))
         for d in np.unique(slot):
             rows = np.flatnonzero(slot == d)
             t = maps["transform"][d]
             z[rows] = s[rows] @ t[:k] + a[rows] @ t[k:2 * k] + y[rows] @ t[2 * k:]
             p, m, scale = maps["p0"][d], maps["m0"][d], maps["scale"][d]
-            ss[rows, :k] = (s[rows] * (1 - 2 * p) + p * p * a[rows]) * scale * scale
-            ss[rows, k + e + 1:] = (q[rows] - 2 * m * y[rows] + m * m * a[rows]) * scale * scale
+            # sums of squares written as sums of non-negative terms (no cancellation):
+            # Σ(s − p·a)² = s(1 − p)² + (a − s)p²; Σa(y − m)² = (q − y²/a) + a(y/a − m)²
+            ss[rows, :k] = (s[rows] * (1 - p) ** 2 + (a[rows] - s[rows]) * p * p) * scale ** 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean_y = np.where(a[rows] > 0, y[rows] / a[rows], 0.0)
+            spread = np.maximum(q[rows] - y[rows] * mean_y, 0.0)
+            ss[rows, k + e + 1:] = (spread + a[rows] * (mean_y - m) ** 2) * scale ** 2
             composite = t[:2 * k, k:k + e + 1]
             product = (cross[rows].reshape(-1, 2 * k) @ composite).reshape(len(rows), 2 * k, -1)
             quad[rows] = np.einsum("pim,im->pm", product, composite)
             ss[rows, k:k + e + 1] = quad[rows]
+            size = np.abs(composite)
+            bound = (cross[rows].reshape(-1, 2 * k) @ size).reshape(len(rows), 2 * k, -1)
+            magnitude[rows] = ss[rows]
+            magnitude[rows, k:k + e + 1] = np.einsum("pim,im->pm", bound, size)
         rows_in = group_sums(position, sums.keys["rows"].to_numpy(float)[member][:, None],
                              count)[:, 0]
-        return slot, stratum, w * z, w * w * ss, w * quad, rows_in
+        return slot, stratum, w * z, w * w * ss, w * w * magnitude, w * quad, rows_in
 
-    def _variance(self, slot, stratum, z, ss, size) -> np.ndarray:
-        """Σ over strata of scale_h · (Σz² − (Σz)²/n_h) per slot (a lonely stratum: Σz²)."""
+    def _variance(self, slot, stratum, z, ss, magnitude, size) -> np.ndarray:
+        """Σ over strata of scale_h · (Σz² − (Σz)²/n_h) per slot (a lonely stratum: Σz²).
+
+        Each stratum's term is a sum of squared deviations, so it is ≥ 0; where it is below
+        ``CANCELLATION`` of Σz² (all z alike: rounding of the subtraction, not spread) it is
+        0, as the deviations summed from the rows give. ``magnitude`` bounds the size of the
+        terms Σz² was summed from (Σz² itself for the criteria and mean scores, whose sums of
+        squares are sums of non-negative terms)."""
         layout = self.layout
         n_h = layout.n_h[stratum].astype(float)
         centred = np.where((n_h > 1)[:, None], ss - z * z / np.maximum(n_h, 1)[:, None], ss)
+        centred = np.where(centred > CANCELLATION * np.maximum(ss, magnitude), centred, 0.0)
         scaled = layout.stratum_scale()[stratum][:, None] * centred
         variance = np.zeros((size, z.shape[1]))
         np.add.at(variance, slot, scaled)
@@ -360,8 +381,8 @@ class SliceDesign:
         gi = np.where(g >= 0, g, n_dom).astype(np.int64)
         totals = self._totals(gi, size, overall)
         maps = linearisation(totals, structure)
-        slot, stratum, z, ss, quad, rows = self._pairs(gi, size, overall, maps)
-        variance = self._variance(slot, stratum, z, ss, size)
+        slot, stratum, z, ss, magnitude, quad, rows = self._pairs(gi, size, overall, maps)
+        variance = self._variance(slot, stratum, z, ss, magnitude, size)
         df = np.bincount(slot, weights=rows, minlength=size) - np.bincount(slot, minlength=size)
         spread = np.zeros((size, quad.shape[1]))
         np.add.at(spread, slot, quad)
@@ -377,16 +398,18 @@ class SliceDesign:
         gi = np.where(g >= 0, g, size - 1).astype(np.int64)
         totals = self._totals(gi, size, False)
         maps = linearisation(totals, structure)
-        slot, stratum, z, ss, _quad, _rows = self._pairs(gi, size, False, maps, {a, b})
+        slot, stratum, z, ss, magnitude, _quad, _rows = self._pairs(gi, size, False, maps,
+                                                                    {a, b})
         sign = np.where(slot == a, 1.0, -1.0)[:, None]
         n_strata = self.layout.n_strata
         z_h = np.zeros((n_strata, z.shape[1]))
-        ss_h = np.zeros_like(z_h)
+        ss_h, size_h = np.zeros_like(z_h), np.zeros_like(z_h)
         np.add.at(z_h, stratum, sign * z)
         np.add.at(ss_h, stratum, ss)
+        np.add.at(size_h, stratum, magnitude)
         present = np.unique(stratum)
         variance = self._variance(np.zeros(len(present), dtype=np.int64), present,
-                                  z_h[present], ss_h[present], 1)[0]
+                                  z_h[present], ss_h[present], size_h[present], 1)[0]
         est_a, est_b = (np.concatenate(slot_estimates(maps, d)) for d in (a, b))
         return est_a, est_b, variance
 

@@ -188,9 +188,11 @@ def trim_weights(design_or_weights, cap: float = 3.5, max_iter: int = 100):
     return design_or_weights.reweighted(w) if is_design else w
 
 
-def kish_deff(weights) -> float:
-    """Kish's design effect of unequal weighting, 1 + CV²(w) = n·Σw²/(Σw)²."""
+def kish_deff(weights, counts=None) -> float:
+    """Kish's design effect of unequal weighting, 1 + CV²(w) = n·Σw²/(Σw)²; ``counts``: how
+    many respondents carry each weight (slices), 1 each by default."""
     w = np.asarray(getattr(weights, "weights", weights), dtype=float)
     if len(w) == 0:
         return float("nan")
-    return float(len(w) * np.sum(w * w) / np.sum(w) ** 2)
+    c = np.ones(len(w)) if counts is None else np.asarray(counts, dtype=float)
+    return float(c.sum() * np.sum(c * w * w) / np.sum(c * w) ** 2)

@@ -61,7 +61,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
     _register_sqlite_pragmas(app)
-
+    from . import sums  # noqa: F401  (keeps the slice sums current on every ORM flush)
     from .cli import sipas_cli
     app.cli.add_command(sipas_cli)
     return app

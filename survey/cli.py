@@ -134,6 +134,41 @@ def export_command(period: str | None, questionnaire: str, out: str | None) -> N
         click.echo(text, nl=False)
 
 
+@sipas_cli.command("rebuild-sums")
+@click.option("--month", "months", multiple=True,
+              help="YYYY-MM to rebuild (repeatable; default: every month with responses).")
+@with_appcontext
+def rebuild_sums_command(months: tuple[str, ...]) -> None:
+    """Compute the stored slice sums again from the responses (after a restore, a bulk load or
+    a "check-sums" that found differences), in one transaction."""
+    import re
+
+    from . import slices
+
+    for month in months:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+            fail(f"{month!r} is not a month (YYYY-MM)")
+    result = slices.rebuild(db.engine, list(months) or None)
+    click.echo(f"{result['slices']} slices written for {len(result['months'])} months")
+
+
+@sipas_cli.command("check-sums")
+@with_appcontext
+def check_sums_command() -> None:
+    """Compare the stored slice sums with the responses; list every slice that differs (exit
+    status 1 when any does)."""
+    from . import slices
+
+    problems = slices.check(db.engine)
+    for p in problems:
+        click.echo(f"{p['month']} questionnaire {p['questionnaire_id']} agency {p['agency_id']} "
+                   f"area {p['service_area_id']} counter {p['counter_id']} {p['channel']} "
+                   f"{p['status']}: {p['problem']}")
+    if problems:
+        fail(f"{len(problems)} slices differ from the responses; run: flask sipas rebuild-sums")
+    click.echo("The stored sums agree with the responses.")
+
+
 @sipas_cli.command("import-totals")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext

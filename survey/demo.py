@@ -231,6 +231,8 @@ def _responses(session, rng, questionnaire, counters, total, today):
     session.execute(sa.insert(Answer.__table__), [
         {"response_id": int(i), "item_code": items[c], "value": int(v)}
         for i, c, v in zip(ids[rr], cc, values[rr, cc])])
+    from . import slices, sums
+    slices.rebuild(session.connection(), sorted({sums.month_of(r["survey_date"]) for r in rows}))
     return rows
 
 

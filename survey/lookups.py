@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from . import questionnaires as qdefs
 from .models import Counter, Questionnaire, RetiredToken, ServiceArea, counter_service_areas
+from .sums import VectorLayout
 
 _KEY = "sipas_lookups"
 _WATCHED = (Counter, RetiredToken, ServiceArea, Questionnaire)
@@ -55,6 +56,7 @@ class QuestionnaireRef:
     criteria: frozenset[str] = field(init=False)
     required: tuple[str, ...] = field(init=False)
     profile: dict[str, set[str]] = field(init=False)
+    layout: VectorLayout = field(init=False)
 
     def __post_init__(self) -> None:
         definition = self.definition
@@ -62,6 +64,7 @@ class QuestionnaireRef:
         object.__setattr__(self, "criteria", frozenset(qdefs.criterion_codes(definition)))
         object.__setattr__(self, "required", tuple(qdefs.required_codes(definition)))
         object.__setattr__(self, "profile", qdefs.profile_options(definition))
+        object.__setattr__(self, "layout", VectorLayout.from_definition(definition))
 
 
 class LookupCache:

@@ -194,6 +194,60 @@ def _fill_item_values(session, _context, _instances) -> None:
                 {a.item_code: a.value for a in obj.answers})
 
 
+class CountVector(sa.types.TypeDecorator):
+    """A slice's integer sums: ``bigint[]`` on PostgreSQL (added element by element in SQL),
+    little-endian int64 bytes elsewhere. Python sees a list of ints."""
+
+    impl = sa.LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+            return dialect.type_descriptor(ARRAY(sa.BigInteger))
+        return dialect.type_descriptor(sa.LargeBinary())
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name == "postgresql":
+            return None if value is None else [int(v) for v in value]
+        import array
+        return array.array("q", (int(v) for v in value)).tobytes()
+
+    def process_result_value(self, value, dialect):
+        if value is None or dialect.name == "postgresql":
+            return value
+        import array
+        out = array.array("q")
+        out.frombytes(value)
+        return out.tolist()
+
+
+class ResponseSum(db.Model):
+    """Sums of the counted responses of one slice: a month, questionnaire version, agency,
+    service area, counter, channel and status (``survey.sums`` keeps them current,
+    ``survey.slices`` reads, rebuilds and checks them; the layout of ``counts`` is
+    ``analysis.slices``'s)."""
+
+    __tablename__ = "response_sums"
+    __table_args__ = (
+        sa.UniqueConstraint("month", "questionnaire_id", "agency_id", "service_area_id",
+                            "counter_id", "channel", "status", name="uq_response_sums_slice"),
+        sa.CheckConstraint("status IN ('valid', 'flagged')", name="sum_status_counted"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7))
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaires.id"))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    service_area_id: Mapped[int] = mapped_column(sa.ForeignKey("service_areas.id"))
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    rows: Mapped[int] = mapped_column(sa.Integer)
+    id_sum: Mapped[int] = mapped_column(sa.BigInteger)
+    counts: Mapped[list] = mapped_column(CountVector)
+
+
 class Answer(db.Model):
     """The value a response gave one item; an unanswered item has no row."""
 

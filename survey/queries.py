@@ -173,14 +173,38 @@ def _criterion_matrix(session: Session, frame: pd.DataFrame, codes: list[str]) -
             session, frame.loc[missing, ["id", "questionnaire_id"]])
     for questionnaire_id, rows in frame.groupby("questionnaire_id").indices.items():
         definition = session.get(Questionnaire, int(questionnaire_id)).definition
-        items = qdefs.item_codes(definition)
-        text = "".join(frame["item_values"].to_numpy()[rows]).encode("ascii")
-        chars = np.frombuffer(text, dtype=np.uint8).reshape(len(rows), len(items))
-        values = np.where(chars == ord("-"), np.nan, chars.astype(float) - ord("0"))
-        for j, code in enumerate(codes):
-            if code in items:
-                out[rows, j] = values[:, items.index(code)]
+        out[rows] = decode_item_values(frame["item_values"].iloc[rows],
+                                       qdefs.item_codes(definition), codes)
     return out
+
+
+def decode_item_values(values: pd.Series, items: list[str], codes: list[str]) -> np.ndarray:
+    """Answers to ``codes`` (rows × codes, NaN = unanswered or not asked) from ``item_values``
+    strings of one questionnaire version whose items are ``items``."""
+    import numpy as np
+
+    out = np.full((len(values), len(codes)), np.nan)
+    if not len(values):
+        return out
+    text = "".join(values.to_numpy()).encode("ascii")
+    chars = np.frombuffer(text, dtype=np.uint8).reshape(len(values), len(items))
+    decoded = np.where(chars == ord("-"), np.nan, chars.astype(float) - ord("0"))
+    for j, code in enumerate(codes):
+        if code in items:
+            out[:, j] = decoded[:, items.index(code)]
+    return out
+
+
+def item_values_filled(session: Session, frame: pd.DataFrame) -> list[str]:
+    """``item_values`` of every row of ``frame`` (``id``, ``questionnaire_id``,
+    ``item_values``), rebuilt from the Answer rows where it is missing."""
+    values = frame["item_values"].tolist()
+    missing = frame["item_values"].isna().to_numpy()
+    if missing.any():
+        filled = iter(_item_values_from_answers(session, frame.loc[missing, ["id",
+                                                                             "questionnaire_id"]]))
+        values = [next(filled) if gap else value for value, gap in zip(values, missing)]
+    return values
 
 
 def _item_values_from_answers(session: Session, rows: pd.DataFrame) -> list[str]:

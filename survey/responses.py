@@ -321,7 +321,8 @@ def _row(submission: Submission) -> storage.Row:
         "item_values": encode_item_values(questionnaire.items, submission.answers),
         **{name: submission.profile.get(name) for name in PROFILE_FIELDS}}
     return storage.Row(values, submission.counter.id, submission.counter.token,
-                       submission.answers, flags)
+                       submission.answers, flags,
+                       questionnaire.layout.contribution(submission.answers))
 
 
 _DOSSIER_TAKEN = {"error": "dossier_already_evaluated",

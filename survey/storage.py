@@ -3,7 +3,8 @@
 On PostgreSQL this is one statement sent in autocommit mode, so one round trip: a data-modifying
 ``WITH`` inserts the response (``ON CONFLICT DO NOTHING`` for a repeated id or dossier), its
 answers and its flags, all or nothing. On SQLite (embedded, no round trips) the same inserts run
-one after another in the session's transaction.
+one after another in the session's transaction. Either way the response's slice sums
+(``survey.sums``) are updated by the same statement or transaction.
 
 The response row is inserted only while the counter still has the token, is active and serves
 the area: the caller's counter data may come from a cache, and the database has the last word.
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from . import sums
 from .models import Answer, Response, ResponseFlag
 
 _COLUMNS = ("uuid", "questionnaire_id", "questionnaire_code", "service_area_id", "channel",
@@ -32,7 +34,7 @@ def _insert_response(mark) -> str:
             f"FROM counters c WHERE c.id = {mark('counter_id')} AND c.token = {mark('token')} "
             "AND c.active AND EXISTS (SELECT 1 FROM counter_service_areas s "
             f"WHERE s.counter_id = c.id AND s.service_area_id = {mark('service_area_id')}) "
-            "ON CONFLICT DO NOTHING RETURNING id")
+            "ON CONFLICT DO NOTHING RETURNING id, agency_id")
 
 
 _INSERT_RESPONSE = _insert_response(lambda name: f":{name}")
@@ -46,6 +48,7 @@ class Row:
     token: str
     answers: dict[str, int]
     flags: list[tuple[str, str]]
+    vector: list[int]        # its contribution to its slice (``sums.VectorLayout``)
 
 
 def _typed(statement: str) -> sa.TextClause:
@@ -67,7 +70,14 @@ _POSTGRES_ALL = (
     "AS x(code, value)), "
     "f AS (INSERT INTO response_flags (response_id, kind, detail, created_at) "
     "SELECT r.id, x.kind, x.detail, %(received_at)s FROM r CROSS JOIN "
-    "unnest(CAST(%(kinds)s AS varchar[]), CAST(%(details)s AS text[])) AS x(kind, detail)) "
+    "unnest(CAST(%(kinds)s AS varchar[]), CAST(%(details)s AS text[])) AS x(kind, detail)), "
+    "s AS (INSERT INTO response_sums (month, questionnaire_id, agency_id, service_area_id, "
+    "counter_id, channel, status, rows, id_sum, counts) SELECT %(month)s, "
+    "%(questionnaire_id)s, r.agency_id, %(service_area_id)s, %(counter_id)s, %(channel)s, "
+    "%(status)s, 1, r.id, CAST(%(counts)s AS bigint[]) FROM r "
+    "ON CONFLICT ON CONSTRAINT uq_response_sums_slice DO UPDATE SET "
+    "rows = response_sums.rows + 1, id_sum = response_sums.id_sum + excluded.id_sum, "
+    "counts = sipas_add_counts(response_sums.counts, excluded.counts)) "
     "SELECT id FROM r")
 
 
@@ -113,12 +123,17 @@ def insert(session: Session, row: Row) -> int | None:
         params.update(codes=",".join(row.answers),
                       answer_values=",".join(map(str, row.answers.values())),
                       kinds=[kind for kind, _ in row.flags],
-                      details=[detail for _, detail in row.flags])
+                      details=[detail for _, detail in row.flags],
+                      month=sums.month_of(row.values["survey_date"]),
+                      counts=sums.vector_text(row.vector))
         return _postgres(engine, params)
-    response_id = session.execute(_SQLITE_RESPONSE, params).scalar()
-    if response_id is None:
+    inserted = session.execute(_SQLITE_RESPONSE, params).first()
+    if inserted is None:
         session.rollback()
         return None
+    response_id = inserted.id
+    sums.add(session.connection(), sums.slice_key(row.values, inserted.agency_id,
+                                                  row.counter_id), row.vector, response_id)
     session.execute(sa.insert(Answer), [
         {"response_id": response_id, "item_code": code, "value": value}
         for code, value in row.answers.items()])

@@ -1,7 +1,8 @@
 """The report's numbers: rows and totals from the database, the design and every table from
 ``analysis``. The page, ``flask sipas report`` and every export call ``build_report``.
 
-frame + totals → ``analysis.cells.counter_design`` (cells quarter × agency × service area,
+slices (``survey.slices``: stored sums, the rows only where they are stale or a custom range
+cuts a month) + totals → ``analysis.cells.counter_design`` (cells quarter × agency × service area,
 w = N/n, stratum = cell, fpc = N) → ``analysis.breakdowns`` (every table, coverage, flagged
 sensitivity, model-based small units, rankings, change between periods in one design).
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from analysis import breakdowns, cells, sipas, weighting
 
-from .. import periods, queries
+from .. import periods, queries, slices
 from ..models import Agency, Counter, PopulationTotal, Questionnaire, Response, ServiceArea
 from .filters import ReportFilters, agency_ids, trend_quarters
 
@@ -85,17 +86,65 @@ def _period_rows(session: Session, questionnaire: str, period: str | None,
     return cached(key, load, _rows, MAX_ROW_ENTRIES)
 
 
+def _period_slices(session: Session, questionnaire: str, period: str | None,
+                   agencies: list[int] | None):
+    """The slices of one period and the dossier totals of their cells (cached); None when
+    the stored versions cannot be read as slices (``slices.report_slices``)."""
+    def load():
+        found = slices.report_slices(session, questionnaire, period, agencies)
+        if found is None:
+            return None
+        totals = queries.cell_totals(session, period, found.sums.keys["quarter"].unique()) \
+            if len(found.sums) else pd.DataFrame()
+        return found, totals
+
+    key = ("slices", questionnaire, period, tuple(agencies or ()), agencies is None,
+           data_version(session))
+    return cached(key, load, _rows, MAX_ROW_ENTRIES)
+
+
+def _from_slices(session: Session, questionnaire: str, chosen: list[str | None],
+                 agencies: list[int] | None) -> cells.CellPlan | None | bool:
+    """The plan over slices; False when they cannot be used (read the rows)."""
+    parts = [_period_slices(session, questionnaire, period, agencies) for period in chosen]
+    if any(part is None for part in parts):
+        return False
+    parts = [(found, totals) for found, totals in parts if len(found.sums)]
+    if not parts:
+        return None
+    from analysis.slices import SliceSums
+    sums = SliceSums.concat([found.sums for found, _ in parts])
+    plan = cells.counter_design(sums.keys, pd.concat([t for _, t in parts], ignore_index=True),
+                                min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"],
+                                count="rows", sums=sums)
+    plan.notes.update(source="sums", stale_months=sorted({m for found, _ in parts
+                                                          for m in found.stale_months}),
+                      months_from_rows=sorted({m for found, _ in parts
+                                               for m in found.months_from_rows}))
+    return plan
+
+
 def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
-                agencies: list[int] | None, with_ids: bool = False) -> cells.CellPlan | None:
-    """The counted responses of the periods ``chosen`` with their cells, weights, strata, fpc."""
+                agencies: list[int] | None, with_ids: bool = False,
+                source: str | None = None) -> cells.CellPlan | None:
+    """The counted responses of the periods ``chosen`` with their cells, weights, strata, fpc:
+    over slices (``source`` "sums", the configured default) or respondent rows ("rows",
+    always with ``with_ids``)."""
+    source = "rows" if with_ids else source or current_app.config["REPORT_SOURCE"]
+    if source == "sums":
+        plan = _from_slices(session, questionnaire, chosen, agencies)
+        if plan is not False:
+            return plan
     parts = [_period_rows(session, questionnaire, period, agencies, with_ids)
              for period in chosen]
     parts = [(frame, totals) for frame, totals in parts if len(frame)]
     if not parts:
         return None
-    return cells.counter_design(pd.concat([f for f, _ in parts], ignore_index=True),
+    plan = cells.counter_design(pd.concat([f for f, _ in parts], ignore_index=True),
                                 pd.concat([t for _, t in parts], ignore_index=True),
                                 min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"])
+    plan.notes["source"] = "rows"
+    return plan
 
 
 def export_frame(session: Session, questionnaire: str = "sipas",
@@ -115,7 +164,7 @@ def load_frame(session: Session, filters: ReportFilters, period: str | None,
                with_ids: bool = False) -> pd.DataFrame:
     """The counted responses of ``period`` in the agency subtree, with the report's weights."""
     plan = design_plan(session, filters.questionnaire, [period], agency_ids(session, filters),
-                       with_ids=with_ids)
+                       with_ids=with_ids, source="rows")
     if plan is not None:
         return plan.frame
     columns = queries.FRAME_KEYS + EXPORT_DESIGN + ["survey_date", "status"]
@@ -170,9 +219,14 @@ def _with_empty_units(table: pd.DataFrame, units: list[str]) -> pd.DataFrame:
     return pd.concat([table, empty], ignore_index=True)
 
 
+def _source(filters: ReportFilters) -> str | None:
+    """Counters as a sample need the rows (their PSUs are counters); else the default."""
+    return "rows" if filters.variance == "counters" else None
+
+
 def _unit_table(design, structure, plan, column, inside, low) -> pd.DataFrame:
     table = breakdowns.breakdown_table(design, structure, column, inside, CI_METHOD, LEVEL)
-    table = breakdowns.with_coverage(table, plan.frame, column, inside, low)
+    table = breakdowns.with_coverage(table, plan.frame, column, inside, low, plan.count)
     notes = breakdowns.cell_notes(plan.frame, column, inside)
     table["cell_notes"] = notes.reindex(table["by"].astype(str)).fillna("").to_numpy()
     return table
@@ -181,13 +235,17 @@ def _unit_table(design, structure, plan, column, inside, low) -> pd.DataFrame:
 def _weighting(plan: cells.CellPlan, filters: ReportFilters, period: str | None,
                inside: np.ndarray | None, design) -> dict:
     frame = plan.frame if inside is None else plan.frame[inside]
+    counts = plan.counts(frame)
     summary = plan.summary()
     versions = sorted(int(v) for v in frame["questionnaire_id"].unique())
     return {**summary, "period": period, "variance": filters.variance,
-            "kish": float(weighting.kish_deff(frame["weight"].to_numpy())) if len(frame)
+            "kish": weighting.kish_deff(frame["weight"].to_numpy(), counts) if len(frame)
             else float("nan"),
-            "flagged": int((frame["status"] == "flagged").sum()),
-            "counted": len(frame), "questionnaire_ids": versions,
+            "flagged": int(counts[(frame["status"] == "flagged").to_numpy()].sum()),
+            "counted": int(counts.sum()), "questionnaire_ids": versions,
+            "source": plan.notes.get("source"),
+            "stale_months": plan.notes.get("stale_months", []),
+            "months_from_rows": plan.notes.get("months_from_rows", []),
             "design_df": int(design.df), "design_strata": int(design.layout.n_strata),
             "min_cell_responses": plan.min_responses}
 
@@ -196,7 +254,8 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
                    full: bool = True) -> PeriodTables:
     """Tables of one period for the filters' domain (only the overall table unless ``full``)."""
     scope = agency_ids(session, filters)
-    plan = design_plan(session, filters.questionnaire, [period], scope)
+    plan = design_plan(session, filters.questionnaire, [period], scope,
+                       source=_source(filters))
     if plan is None:
         return PeriodTables(pd.DataFrame(columns=sipas.FIELDS),
                             {b: pd.DataFrame(columns=sipas.FIELDS) for b in BREAKDOWNS}
@@ -206,7 +265,7 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
     inside = _inside(plan.frame, filters)
     low = float(current_app.config["REPORT_LOW_COVERAGE"])
     overall = breakdowns.overall_table(design, structure, inside, CI_METHOD, LEVEL)
-    overall = breakdowns.with_coverage(overall, plan.frame, None, inside, low)
+    overall = breakdowns.with_coverage(overall, plan.frame, None, inside, low, plan.count)
     info = _weighting(plan, filters, period, inside, design)
     info["questionnaire_versions"] = questionnaire_versions(session, info["questionnaire_ids"])
     info["low_coverage"] = low
@@ -229,7 +288,8 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
 
 def period_weighting(session: Session, filters: ReportFilters, period: str) -> dict:
     """The weighting summary of a period (cells, totals, merges) without computing estimates."""
-    plan = design_plan(session, filters.questionnaire, [period], agency_ids(session, filters))
+    plan = design_plan(session, filters.questionnaire, [period], agency_ids(session, filters),
+                       source=_source(filters))
     if plan is None:
         return {"responses": 0, "period": period}
     return _weighting(plan, filters, period, _inside(plan.frame, filters), _design(plan, filters))
@@ -237,7 +297,8 @@ def period_weighting(session: Session, filters: ReportFilters, period: str) -> d
 
 def warnings(info: dict) -> list[dict]:
     """What an analyst must know about the period's cells, as data: ``kind`` and ``detail``
-    (no_totals | partial_totals, over_covered, lonely, merged, questionnaire_versions)."""
+    (no_totals | partial_totals, over_covered, lonely, merged, sums_stale,
+    questionnaire_versions)."""
     cells, known = int(info.get("cells") or 0), int(info.get("cells_with_total") or 0)
     found = []
     if cells and known < cells:
@@ -249,6 +310,8 @@ def warnings(info: dict) -> list[dict]:
     if info.get("merged_cells"):
         found.append({"kind": "merged", "detail": f"{info['merged_cells']} cells merged "
                       f"({info.get('merged_into_agency', 0)} into the agency's quarter)"})
+    if info.get("stale_months"):
+        found.append({"kind": "sums_stale", "detail": ", ".join(info["stale_months"])})
     if len(info.get("questionnaire_versions") or []) > 1:
         found.append({"kind": "questionnaire_versions",
                       "detail": ", ".join(str(v) for v in info["questionnaire_versions"])})
@@ -259,7 +322,7 @@ def change_table(session: Session, filters: ReportFilters, previous: str) -> pd.
     """SIPAS and element indices now and in ``previous``: the two periods are domains of one
     design (``analysis.breakdowns.period_change``)."""
     plan = design_plan(session, filters.questionnaire, [filters.period, previous],
-                       agency_ids(session, filters))
+                       agency_ids(session, filters), source=_source(filters))
     if plan is None:
         return pd.DataFrame()
     structure = _structure(session, filters.questionnaire)

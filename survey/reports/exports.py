@@ -12,7 +12,7 @@ counters, ``model_estimate``, ``model_ci_low``, ``model_ci_high``, ``model_metho
 weighting cell (``by`` quarter|agency|service area, ``measure`` its stratum, ``n``, ``dossiers``,
 ``coverage``, ``flag`` ok | merged_small | merged_agency | over_covered | no_total); ``warning``
 records carry in ``flag`` no_totals | partial_totals | over_covered | lonely | merged |
-questionnaire_versions and in ``measure`` the detail. ``change`` records add
+sums_stale | questionnaire_versions and in ``measure`` the detail. ``change`` records add
 ``current``, ``previous`` and ``p_value`` (``estimate`` is the difference); ranking records add
 ``rank``, ``rank_low``, ``rank_high``, ``band``, ``basis`` (direct | model) and ``reason``.
 

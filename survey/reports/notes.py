@@ -104,6 +104,12 @@ def cell_warnings(info: dict) -> list[str]:
                      "one answer says nothing about the spread, so such a cell is compared with "
                      "the overall mean instead of its own (the 'adjust' rule).",
                      count=len(lonely), cells=", ".join(lonely[:10])))
+    stale = info.get("stale_months") or []
+    if stale:
+        out.append(_("The stored sums of %(months)s did not match the responses (a restore "
+                     "or an interrupted rebuild): those months were computed from the "
+                     "responses themselves. Run \"flask sipas rebuild-sums\" to repair the "
+                     "sums.", months=", ".join(stale)))
     if len(info.get("questionnaire_versions") or []) > 1:
         out.append(_("The period mixes versions %(versions)s of the questionnaire: only the "
                      "criteria of the newest version are reported.",
