@@ -136,19 +136,22 @@ def _cell_table(frame: pd.DataFrame, totals: pd.DataFrame, cell: list[str],
 
 
 def _merge_small(cells: pd.DataFrame, group: list[str], minimum: int) -> pd.DataFrame:
-    """Stratum label and flag per cell after merging the small cells of each group."""
+    """Stratum label and flag per cell after merging the small cells of each group: the small
+    cells pooled when together they reach ``minimum``, else the whole group pooled."""
     cells = cells.copy()
-    cells["stratum"], cells["flag"] = cells["label"], "ok"
-    for keys, members in cells.groupby(group, sort=False):
-        small = members.index[members["responses"] < minimum]
-        if len(small) == 0:
-            continue
-        prefix = _label(keys if isinstance(keys, tuple) else (keys,))
-        if cells.loc[small, "responses"].sum() >= minimum:
-            cells.loc[small, ["stratum", "flag"]] = [f"{prefix}|{SMALL}", "merged_small"]
-        else:
-            cells.loc[members.index, "stratum"] = f"{prefix}|{WHOLE}"
-            cells.loc[members.index, "flag"] = "merged_agency"
+    small = (cells["responses"] < minimum).to_numpy()
+    group_id = cells.groupby(group, sort=False).ngroup().to_numpy()
+    small_total = np.bincount(group_id, weights=np.where(small, cells["responses"], 0))
+    has_small = np.bincount(group_id, weights=small.astype(float)) > 0
+    pooled_small = small & (small_total[group_id] >= minimum)
+    whole = has_small[group_id] & (small_total[group_id] < minimum)
+    prefix = cells[group[0]].astype(str)
+    for name in group[1:]:
+        prefix = prefix + "|" + cells[name].astype(str)
+    cells["stratum"] = np.where(pooled_small, prefix + f"|{SMALL}",
+                                np.where(whole, prefix + f"|{WHOLE}", cells["label"]))
+    cells["flag"] = np.where(pooled_small, "merged_small",
+                             np.where(whole, "merged_agency", "ok"))
     return cells
 
 

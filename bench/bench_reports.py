@@ -15,6 +15,7 @@ default 200000), ``BENCH_RUNS`` (default 5), ``BENCH_KEEP`` (a SQLite file to re
 """
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ YEAR = 2026
 PG_URL = os.environ.get("BENCH_PG_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/sipas_reports_bench")
 IN_YEAR = int(os.environ.get("BENCH_RESPONSES", "200000"))
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 
 def _flask(url: str, *args: str) -> None:
@@ -43,7 +44,16 @@ def _flask(url: str, *args: str) -> None:
 
 
 def _pg_reachable() -> bool:
+    """Whether PostgreSQL answers; the benchmark's database is created when missing."""
     try:
+        server = sa.create_engine(PG_URL.rsplit("/", 1)[0] + "/postgres",
+                                  isolation_level="AUTOCOMMIT")
+        name = PG_URL.rsplit("/", 1)[1]
+        with server.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                               {"n": name}):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
         engine = sa.create_engine(PG_URL)
         with engine.connect():
             pass
@@ -184,13 +194,11 @@ def build(url: str) -> int:
     return int(count)
 
 
-def time_page(url: str) -> tuple[float, float]:
-    """Median seconds of the page with the report cache emptied before each run, and cached."""
+def _login(app) -> object:
     from survey.catalog import create_user
     from survey.extensions import db
     from survey.models import User
 
-    app = _app(url)
     with app.app_context():
         user = db.session.scalars(sa.select(User).where(User.username == "bench-analyst")).first()
         if user is None:
@@ -201,16 +209,63 @@ def time_page(url: str) -> tuple[float, float]:
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
         session["_fresh"] = True
-    from survey.reports.compute import clear_cache
+    return client
 
-    uncached, cached = [], []
-    for _ in range(RUNS):
-        clear_cache()
-        uncached.append(_get(client))
-        cached.append(_get(client))
-    with app.app_context():
-        db.engine.dispose()
-    return statistics.median(uncached), statistics.median(cached)
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_page(url: str, source: str) -> None:
+    """In a fresh process: the cold report page once (seconds), then the process's peak RSS."""
+    app = _app(url)
+    app.config["REPORT_SOURCE"] = source
+    client = _login(app)
+    before = _peak_mb()
+    seconds = _get(client)
+    print(json.dumps({"seconds": seconds, "peak_mb": _peak_mb(), "before_mb": before}))
+
+
+def _child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", *args], cwd=ROOT,
+                          stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _cli_report(url: str, source: str) -> dict:
+    """``flask sipas report --format json`` for the year as a whole process: wall seconds and
+    the child's peak RSS (``wait4``)."""
+    env = {**os.environ, "SIPAS_DATABASE_URL": url, "SIPAS_REPORT_SOURCE": source}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "survey", "sipas",
+                                "report", "--period", str(YEAR), "--format", "json"], cwd=ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"flask sipas report failed: {process.stderr.read()}")
+    return {"seconds": seconds, "peak_mb": usage.ru_maxrss / 1024}
+
+
+def _rebuild(url: str) -> float:
+    started = time.perf_counter()
+    _flask(url, "rebuild-sums")
+    return time.perf_counter() - started
+
+
+def measure(url: str) -> dict:
+    """Median of ``RUNS`` cold pages per source (each a fresh process), the CLI report, and the
+    time of ``rebuild-sums``; the sums are rebuilt first (the bulk load bypasses them)."""
+    figures = {"rebuild": _rebuild(url)}
+    for source in ("sums", "rows"):
+        runs = [_child("page", url, source) for _ in range(RUNS)]
+        figures[f"page_{source}"] = {"seconds": statistics.median(r["seconds"] for r in runs),
+                                     "peak_mb": max(r["peak_mb"] for r in runs),
+                                     "before_mb": max(r["before_mb"] for r in runs)}
+        figures[f"cli_{source}"] = _cli_report(url, source)
+    return figures
 
 
 def _get(client) -> float:
@@ -220,25 +275,51 @@ def _get(client) -> float:
     return time.perf_counter() - started
 
 
+GOALS = {1_000_000: (1.5, 400.0), 200_000: (0.5, None)}
+
+
+def _line(name: str, n: int, f: dict) -> str:
+    goal_s, goal_mb = GOALS.get(n, (None, None))
+    goal = f" (goal ≤ {goal_s} s" + (f", ≤ {goal_mb:.0f} MB)" if goal_mb else ")") \
+        if goal_s else ""
+    page, rows = f["page_sums"], f["page_rows"]
+    return (f"  {name:<10} page from sums {page['seconds']:.2f} s, peak {page['peak_mb']:.0f} MB "
+            f"({page['before_mb']:.0f} MB before the request){goal}; from rows "
+            f"{rows['seconds']:.2f} s, {rows['peak_mb']:.0f} MB | CLI report from sums "
+            f"{f['cli_sums']['seconds']:.2f} s, {f['cli_sums']['peak_mb']:.0f} MB; from rows "
+            f"{f['cli_rows']['seconds']:.2f} s, {f['cli_rows']['peak_mb']:.0f} MB | "
+            f"rebuild-sums {f['rebuild']:.1f} s")
+
+
 def main() -> None:
-    """Build the databases, time the page, print one line."""
-    figures = {}
+    """For each size: build the databases, measure both sources side by side, print."""
+    global IN_YEAR
+    sizes = [int(v) for v in os.environ.get("BENCH_SIZES", f"{IN_YEAR},1000000").split(",")]
     keep = os.environ.get("BENCH_KEEP")
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite_url = f"sqlite:///{keep or Path(tmp) / 'bench.db'}"
-        n = build(sqlite_url)
-        figures["SQLite"] = time_page(sqlite_url)
-        if _pg_reachable():
-            if not keep:
-                _reset_pg()
-            build(PG_URL)
-            figures["PostgreSQL"] = time_page(PG_URL)
-    label = f"report page, {n // 1000}k responses/year"
-    print(f"{label}: " + ", ".join(f"{cold:.2f} s ({name})"
-                                   for name, (cold, _) in figures.items()))
-    print(f"{label}, report tables cached: " + ", ".join(
-        f"{warm:.2f} s ({name})" for name, (_, warm) in figures.items()))
+    for size in sizes:
+        IN_YEAR = size
+        figures = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite_url = f"sqlite:///{keep or Path(tmp) / 'bench.db'}"
+            n = _child("build", sqlite_url, str(size))["responses"]
+            figures["SQLite"] = measure(sqlite_url)
+            if _pg_reachable():
+                if not keep:
+                    _reset_pg()
+                _child("build", PG_URL, str(size))
+                figures["PostgreSQL"] = measure(PG_URL)
+        print(f"report for a year of {n:,} responses (median of {RUNS} cold runs, each a fresh "
+              "process):")
+        for name, f in figures.items():
+            print(_line(name, n, f))
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--child" and sys.argv[2] == "page":
+        child_page(*sys.argv[3:])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--child" and sys.argv[2] == "build":
+        IN_YEAR = int(sys.argv[4])
+        print(json.dumps({"responses": build(sys.argv[3])}))
+    else:
+        main()

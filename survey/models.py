@@ -136,6 +136,8 @@ class Response(db.Model):
         sa.Index("ix_responses_area_date", "service_area_id", "survey_date"),
         sa.Index("ix_responses_counter_date", "counter_id", "survey_date"),
         sa.Index("ix_responses_counter_received", "counter_id", "received_at"),
+        sa.Index("ix_responses_fingerprint", "questionnaire_code", "survey_date", "status",
+                 "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,6 @@ side (numpy and pandas, imported by reports and commands only):
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -216,48 +215,57 @@ def check(bind) -> list[dict]:
 
 
 # -- for reports ------------------------------------------------------------------------------
-def _fingerprints(session: Session, code: str, start: date, end: date,
-                  agency_ids: list[int] | None) -> tuple[dict, dict]:
-    """Per (month, status): (count, Σ id) of the counted responses and of the stored slices."""
-    query = (sa.select(Response.survey_date, Response.status, sa.func.count(),
-                       sa.func.sum(Response.id))
-             .where(Response.questionnaire_code == code, Response.status.in_(COUNTED),
-                    Response.survey_date >= start, Response.survey_date < end)
-             .group_by(Response.survey_date, Response.status))
-    if agency_ids is not None:
-        query = query.where(Response.agency_id.in_(agency_ids))
-    live: dict[tuple, list] = defaultdict(lambda: [0, 0])
-    for day, status, count, ids in session.execute(query):
+@dataclass(frozen=True)
+class Fingerprint:
+    """Per (questionnaire code, month, status): (count, Σ id) of the responses (``live``,
+    every status) and of the stored slices (``stored``), and the newest slice row's id."""
+
+    live: dict
+    stored: dict
+    newest_slice: int
+
+    def stale_months(self, code: str) -> set[str]:
+        """Months of ``code`` whose stored counts or id sums differ from the responses."""
+        keys = {k for k in set(self.live) | set(self.stored) if k[0] == code and k[2] in COUNTED}
+        return {month for _, month, status in keys
+                if self.live.get((code, month, status)) != self.stored.get((code, month, status))}
+
+    def key(self) -> tuple:
+        """A hashable summary: changes whenever a response or a slice changes."""
+        return (tuple(sorted(self.live.items())), tuple(sorted(self.stored.items())),
+                self.newest_slice)
+
+
+def fingerprint(session: Session) -> Fingerprint:
+    """Two aggregate queries: the responses by (code, day, status) — an index-only scan of
+    ``ix_responses_fingerprint`` — and the slices by (code, month, status)."""
+    live: dict[tuple, tuple] = {}
+    query = (sa.select(Response.questionnaire_code, Response.survey_date, Response.status,
+                       sa.func.count(), sa.func.sum(Response.id))
+             .group_by(Response.questionnaire_code, Response.survey_date, Response.status))
+    for code, day, status, count, ids in session.execute(query):
         day = date.fromisoformat(day) if isinstance(day, str) else day
-        entry = live[(month_of(day), status)]
-        entry[0] += int(count)
-        entry[1] += int(ids)
+        key = (code, month_of(day), status)
+        before = live.get(key, (0, 0))
+        live[key] = (before[0] + int(count), before[1] + int(ids))
     table = ResponseSum.__table__
-    months = _months(start, end)
-    stored_query = (sa.select(table.c.month, table.c.status, sa.func.sum(table.c.rows),
-                              sa.func.sum(table.c.id_sum))
+    stored_query = (sa.select(Questionnaire.code, table.c.month, table.c.status,
+                              sa.func.sum(table.c.rows), sa.func.sum(table.c.id_sum))
                     .join(Questionnaire, Questionnaire.id == table.c.questionnaire_id)
-                    .where(Questionnaire.code == code, table.c.month.in_(months))
-                    .group_by(table.c.month, table.c.status))
-    if agency_ids is not None:
-        stored_query = stored_query.where(table.c.agency_id.in_(agency_ids))
-    stored = {(m, s): [int(n), int(i)] for m, s, n, i in session.execute(stored_query)
+                    .group_by(Questionnaire.code, table.c.month, table.c.status))
+    stored = {(c, m, st): (int(n), int(i)) for c, m, st, n, i in session.execute(stored_query)
               if int(n)}
-    return {k: v for k, v in live.items() if v[0]}, stored
-
-
-def _stale(live: dict, stored: dict) -> list[str]:
-    """Months whose stored counts or id sums differ from the responses."""
-    keys = set(live) | set(stored)
-    return sorted({month for month, status in keys
-                   if live.get((month, status)) != stored.get((month, status))})
+    newest = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
+    return Fingerprint(live, stored, int(newest))
 
 
 def report_slices(session: Session, code: str, period: str | None,
-                  agency_ids: list[int] | None) -> ReportSlices | None:
+                  agency_ids: list[int] | None, found: Fingerprint | None = None
+                  ) -> ReportSlices | None:
     """The slices of ``period`` (all dates when None) in the agency scope, with the report's
     keys, in the latest version's criterion order; None when a version stored in them cannot
-    be carried over to it exactly (``analysis.slices.compatible``: read the rows instead)."""
+    be carried over to it exactly (``analysis.slices.compatible``: read the rows instead).
+    ``found``: the fingerprint of the request (computed when not given)."""
     latest = queries.latest_questionnaire(session, code)
     if latest is None:
         raise LookupError(f"questionnaire {code!r} is not loaded")
@@ -282,8 +290,8 @@ def report_slices(session: Session, code: str, period: str | None,
     parts: list[engine.SliceSums] = []
     stale: list[str] = []
     if whole:
-        first, last = _month_range(whole[0])[0], _month_range(whole[-1])[1]
-        stale = _stale(*_fingerprints(session, code, first, last, agency_ids))
+        stale_all = (found or fingerprint(session)).stale_months(code)
+        stale = [m for m in whole if m in stale_all]
         good = [m for m in whole if m not in stale]
         stored = _stored(connection, good, list(definitions), agency_ids) if good else \
             pd.DataFrame(columns=ROW_KEYS + ["rows", "id_sum", "counts"])

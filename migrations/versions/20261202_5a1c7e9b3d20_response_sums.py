@@ -4,7 +4,9 @@ A slice is (month, questionnaire version, agency, service area, counter, channel
 its ``counts`` hold what the default design needs (``analysis.slices``). On PostgreSQL the
 counts are a ``bigint[]`` and ``sipas_add_counts`` adds two of them element by element, so an
 insert or a status change updates a slice in one statement under the row's lock. The backfill
-builds every slice from the responses already stored (``survey.slices.rebuild``).
+builds every slice from the responses already stored (``survey.slices.rebuild``). An index
+on (questionnaire_code, survey_date, status, id) lets a report compare the slices with the
+responses by an index-only scan.
 
 Revision ID: 5a1c7e9b3d20
 Revises: c4f1a9d2b7e3
@@ -54,6 +56,9 @@ def upgrade():
         sa.UniqueConstraint('month', 'questionnaire_id', 'agency_id', 'service_area_id',
                             'counter_id', 'channel', 'status', name='uq_response_sums_slice'),
     )
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.create_index('ix_responses_fingerprint',
+                              ['questionnaire_code', 'survey_date', 'status', 'id'])
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(ADD_COUNTS)
@@ -62,6 +67,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_responses_fingerprint')
     op.drop_table('response_sums')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS sipas_add_counts(bigint[], bigint[])")

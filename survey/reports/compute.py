@@ -11,6 +11,7 @@ the data (``data_version``), so a cached table is never stale; each web worker h
 """
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from analysis import breakdowns, cells, sipas, weighting
 
 from .. import periods, queries, slices
-from ..models import Agency, Counter, PopulationTotal, Questionnaire, Response, ServiceArea
+from ..models import Agency, Counter, PopulationTotal, Questionnaire, ServiceArea
 from .filters import ReportFilters, agency_ids, trend_quarters
 
 BREAKDOWNS = ("service_area", "agency", "counter", "channel")
@@ -91,7 +92,8 @@ def _period_slices(session: Session, questionnaire: str, period: str | None,
     """The slices of one period and the dossier totals of their cells (cached); None when
     the stored versions cannot be read as slices (``slices.report_slices``)."""
     def load():
-        found = slices.report_slices(session, questionnaire, period, agencies)
+        found = slices.report_slices(session, questionnaire, period, agencies,
+                                     _fingerprint(session))
         if found is None:
             return None
         totals = queries.cell_totals(session, period, found.sums.keys["quarter"].unique()) \
@@ -369,7 +371,17 @@ def trend_table(session: Session, filters: ReportFilters) -> pd.DataFrame:
 
 
 def build_report(session: Session, filters: ReportFilters, trend: bool = True) -> Report:
-    """Compute every table of the report for ``filters`` (the trend only when asked)."""
+    """Compute every table of the report for ``filters`` (the trend only when asked); the data
+    version is read once for the whole report."""
+    version, found = _measure(session)
+    token = _request.set((session, version, found))
+    try:
+        return _build_report(session, filters, trend)
+    finally:
+        _request.reset(token)
+
+
+def _build_report(session: Session, filters: ReportFilters, trend: bool) -> Report:
     current = _cached(session, filters, "period",
                       lambda: compute_period(session, filters, filters.period))
     previous = periods.parse(filters.period).previous().label if filters.period else None
@@ -400,13 +412,13 @@ _rows: OrderedDict[tuple, Any] = OrderedDict()
 _lock = threading.Lock()
 
 
-def data_version(session: Session) -> tuple:
-    """A fingerprint of everything a report depends on."""
-    def ids_with(status: str):
-        return sa.func.sum(sa.case((Response.status == status, Response.id), else_=0))
+_request: contextvars.ContextVar[tuple | None] = contextvars.ContextVar("report_data",
+                                                                       default=None)
 
-    responses = session.execute(sa.select(sa.func.count(), sa.func.max(Response.id),
-                                          ids_with("excluded"), ids_with("flagged"))).one()
+
+def _measure(session: Session) -> tuple[tuple, slices.Fingerprint]:
+    """The data version and the slices' fingerprint, read from the database."""
+    found = slices.fingerprint(session)
     totals = session.execute(sa.select(sa.func.count(), sa.func.sum(PopulationTotal.dossiers),
                                        sa.func.sum(PopulationTotal.id * PopulationTotal.dossiers)
                                        )).one()
@@ -416,7 +428,24 @@ def data_version(session: Session) -> tuple:
     codes = tuple(session.scalar(sa.select(sa.func.sum(sa.func.length(model.code) * model.id)))
                   for model in (Agency, Counter, ServiceArea))
     url = str(session.get_bind().url)
-    return (url, *responses, *totals, *agencies, questionnaires, *codes)
+    return (url, found.key(), *totals, *agencies, questionnaires, *codes), found
+
+
+def _current(session: Session) -> tuple[tuple, slices.Fingerprint]:
+    held = _request.get()
+    if held is not None and held[0] is session:
+        return held[1], held[2]
+    return _measure(session)
+
+
+def data_version(session: Session) -> tuple:
+    """A fingerprint of everything a report depends on (responses by code, day and status,
+    the stored slices, totals, agencies, questionnaires, codes); read once per report."""
+    return _current(session)[0]
+
+
+def _fingerprint(session: Session) -> slices.Fingerprint:
+    return _current(session)[1]
 
 
 def cached(key: tuple, compute: Callable[[], Any], store: OrderedDict | None = None,

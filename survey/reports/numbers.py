@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import parse_pattern
 from flask_babel import get_locale
 
 MINUS = "\u2212"  # the one minus sign of the page, the PDF, the XLSX texts and the charts
@@ -25,11 +28,21 @@ def format_number(value: float | None, digits: int = 1, locale: str | None = Non
     rounded = round(float(value), digits)
     if rounded == 0:
         rounded = 0.0  # drops the sign of -0.0
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    text = format_decimal(abs(rounded), format=pattern, locale=locale or "vi")
+    text = _pattern(digits).apply(Decimal(str(abs(rounded))), _locale(locale or "vi"))
     if rounded < 0:
         return MINUS + text
     return "+" + text if sign and rounded > 0 else text
+
+
+@lru_cache(maxsize=16)
+def _pattern(digits: int):
+    """Babel's parsed pattern of ``digits`` decimals (parsed once, not per number)."""
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits > 0 else ""))
+
+
+@lru_cache(maxsize=8)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def current_locale() -> str:
