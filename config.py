@@ -69,6 +69,8 @@ class Config:
     API_MAX_BODY_BYTES = 64 * 1024     # a submission is about 1 kB
     REPORT_MIN_CELL_RESPONSES = 2      # smaller weighting cells are merged (ESTIMATION.md)
     REPORT_LOW_COVERAGE = 2.0          # responses per 100 dossiers below this are marked
+    PROVINCE_CODE = ""                 # this province in a national roll-up (export-sums)
+    PROVINCE_NAME = ""
     REPORT_SOURCE = "sums"             # sums: stored slice sums; rows: every response read
     HSTS_MAX_AGE = 0                   # seconds of Strict-Transport-Security; 0: no header
 
@@ -80,7 +82,8 @@ class Config:
         "MAX_CONTENT_LENGTH", "KIOSK_RETRY_SECONDS", "CITIZEN_QUESTIONNAIRE",
         "API_RETRY_AFTER_SECONDS", "QUALITY_MIN_SECONDS_PER_ITEM",
         "QUALITY_STRAIGHTLINE_MIN_ITEMS", "QUALITY_BURST_COUNT", "QUALITY_BURST_SECONDS",
-        "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "REPORT_SOURCE", "KIOSK_BACKOFF_SECONDS",
+        "REPORT_MIN_CELL_RESPONSES", "REPORT_LOW_COVERAGE", "REPORT_SOURCE", "PROVINCE_CODE", "PROVINCE_NAME",
+        "KIOSK_BACKOFF_SECONDS",
         "KIOSK_BACKOFF_MAX_SECONDS", "KIOSK_SETASIDE_ATTEMPTS", "API_MAX_BODY_BYTES", "HSTS_MAX_AGE",
         "QUALITY_WINDOW_STORAGE_URI", "LOOKUP_CACHE_SECONDS", "KIOSK_AUDIO_FOLDER",
     )

@@ -169,6 +169,90 @@ def check_sums_command() -> None:
     click.echo("The stored sums agree with the responses.")
 
 
+@sipas_cli.command("export-sums")
+@click.option("--period", required=True, help="YYYY, YYYY-Qn, YYYY-MM or a date range.")
+@click.option("--province-code", default=None, help="Default: SIPAS_PROVINCE_CODE.")
+@click.option("--province-name", default=None, help="Default: SIPAS_PROVINCE_NAME.")
+@click.option("--questionnaire", default="sipas", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
+@with_appcontext
+def export_sums_command(period, province_code, province_name, questionnaire, out) -> None:
+    """Write this province's slice sums and dossier totals of a period (no response) for the
+    national roll-up ("flask sipas import-sums" on the national instance)."""
+    from flask import current_app
+
+    from . import rollup
+
+    code = province_code or current_app.config.get("PROVINCE_CODE")
+    name = province_name or current_app.config.get("PROVINCE_NAME") or code
+    if not code:
+        fail("give --province-code (or set SIPAS_PROVINCE_CODE)")
+    try:
+        document = rollup.export_sums(db.session, period, code, name, questionnaire)
+    except (periods.PeriodError, rollup.RollupError, LookupError) as exc:
+        fail(str(exc))
+    Path(out).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    click.echo(f"{len(document['slices'])} slices of {document['responses']} responses "
+               f"written to {out}", err=True)
+
+
+@sipas_cli.command("import-sums")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Replace sums already imported for a province "
+              "and period (otherwise a different file for them is refused).")
+@with_appcontext
+def import_sums_command(paths, replace: bool) -> None:
+    """Import provinces' sums files (all or nothing); say for each whether it was imported,
+    unchanged (the same file again) or replaced."""
+    from . import rollup
+
+    outcomes = []
+    try:
+        for path in paths:
+            try:
+                document = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise rollup.RollupError(f"{path}: not a JSON file ({exc})") from exc
+            try:
+                outcomes.append((path, document["province"]["code"], document["period"],
+                                 rollup.import_sums(db.session, document, replace)))
+            except rollup.RollupError as exc:
+                raise rollup.RollupError(f"{path}: {exc}") from exc
+        db.session.commit()
+    except rollup.RollupError as exc:
+        db.session.rollback()
+        fail(str(exc))
+    for path, code, period, outcome in outcomes:
+        click.echo(f"{path}: {code} {period}: {outcome}")
+
+
+@sipas_cli.command("national-report")
+@click.option("--period", required=True)
+@click.option("--questionnaire", default="sipas", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default=None)
+@with_appcontext
+def national_report_command(period: str, questionnaire: str, out: str | None) -> None:
+    """The national and per-province SIPAS indices (with intervals and rank bands) of a period,
+    from the imported provinces' sums, as JSON records."""
+    from flask import current_app
+
+    from . import rollup
+
+    try:
+        tables = rollup.national_tables(db.session, period, questionnaire,
+                                        current_app.config["REPORT_MIN_CELL_RESPONSES"])
+    except rollup.RollupError as exc:
+        fail(str(exc))
+    text = json.dumps(rollup.records(tables), ensure_ascii=False, indent=1)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"National report of {len(tables['provinces'])} provinces written to {out}",
+                   err=True)
+    else:
+        click.echo(text)
+
+
 @sipas_cli.command("import-totals")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @with_appcontext

@@ -34,9 +34,6 @@ import uuid
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from .. import queries
@@ -46,9 +43,7 @@ from ..main.security import csv_safe_frame
 from ..models import Answer, Questionnaire, Response
 from .compute import Report, domain_mask, load_frame, warnings
 from .filters import ReportFilters
-from .pdf import pdf_bytes
 from .presentation import labels, report_view
-from .xlsx import formula_like, workbook_bytes
 
 BASE = ["section", "period", "by", "level", "measure", "estimate", "se", "ci_low", "ci_high",
         "n", "n_eff", "deff", "flag"]
@@ -248,6 +243,12 @@ def _cell_value(value):
 
 def raw_xlsx(frame: pd.DataFrame) -> bytes:
     """An XLSX with one sheet of responses (streamed, header row frozen, codes kept as text)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from .xlsx import formula_like
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet("responses")
     sheet.freeze_panes = "A2"
@@ -269,6 +270,8 @@ def raw_xlsx(frame: pd.DataFrame) -> bytes:
 
 def _text_cell(sheet, value: str):
     """A write-only cell holding ``value`` as text, never as a formula."""
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
     cell.quotePrefix = True
@@ -282,4 +285,8 @@ def render_report(report: Report, fmt: str, locale: str) -> bytes | str:
     if fmt == "json":
         return to_json(report)
     view = report_view(report, labels(db.session, report.filters.questionnaire, locale))
-    return workbook_bytes(view) if fmt == "xlsx" else pdf_bytes(view)
+    if fmt == "xlsx":
+        from .xlsx import workbook_bytes
+        return workbook_bytes(view)
+    from .pdf import pdf_bytes  # reportlab and the charts: loaded only for a PDF
+    return pdf_bytes(view)
