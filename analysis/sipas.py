@@ -301,6 +301,18 @@ def _records(results: list[tuple[str, dict, float]], structure: Structure, ci: s
     return pd.DataFrame({name: np.asarray(values).ravel() for name, values in columns.items()})
 
 
+def records(results: list[tuple[str, dict, float]], structure, ci: str = "logit",
+            level: float = 0.95) -> pd.DataFrame:
+    """The SIPAS records (``FIELDS``) of (label, measures, df) results, as ``indices`` gives
+    them (e.g. from ``analysis.slices.moments_results``)."""
+    structure = load_structure(structure)
+    if ci not in intervals.METHODS:
+        raise DesignError(f"unknown interval method {ci!r}")
+    if not results:
+        return pd.DataFrame(columns=FIELDS)
+    return _records(results, structure, ci, level)[FIELDS]
+
+
 def _cells_df(cells: CellSums, layout: PsuLayout) -> float:
     """R's ``degf`` of a domain: its PSUs − its strata."""
     return float(len(cells.psu) - len(np.unique(layout.psu_stratum[cells.psu])))

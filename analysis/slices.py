@@ -421,3 +421,136 @@ class SliceDesign:
     def __repr__(self) -> str:
         return (f"SliceDesign(slices={self.n}, respondents={self.respondents}, "
                 f"strata={self.layout.n_strata}, df={self.df})")
+
+
+@dataclass
+class Moments:
+    """What a domain's SIPAS measures need, summed over its strata, whatever its estimates:
+    additive over domains that share no stratum (provinces), so a national figure is the sum
+    of the provinces' moments.
+
+    Weighted totals ``a``, ``s``, ``y``, ``q`` and unweighted answer counts ``n`` per criterion;
+    ``any``/``any_w`` respondents answering each element and any criterion; ``rows`` and
+    ``strata`` (for df); ``share`` = Σ_h scale_h·w_h²·(C_h − S_h S_hᵀ/n_h) with C_h = Σ u uᵀ and
+    S_h = Σ u over the domain's respondents in stratum h (u = [s; a]; a lonely stratum keeps
+    C_h), so V = tᵀ·share·t for any linearisation t; ``bound`` the same without centring (the
+    scale of the terms, for rounding); ``spread`` = Σ_h w_h C_h (Σ w·score² for the deff);
+    ``mean`` the coefficients of 1, m, m² of a mean score's Σ scale·w²·centred squares and
+    ``mean_bound`` their uncentred Σ scale·w²·q.
+    """
+
+    n: np.ndarray
+    a: np.ndarray
+    s: np.ndarray
+    y: np.ndarray
+    q: np.ndarray
+    any: np.ndarray
+    any_w: np.ndarray
+    rows: float
+    strata: float
+    share: np.ndarray
+    bound: np.ndarray
+    spread: np.ndarray
+    mean: np.ndarray
+    mean_bound: np.ndarray
+
+    FIELDS = ("n", "a", "s", "y", "q", "any", "any_w", "rows", "strata", "share", "bound",
+              "spread", "mean", "mean_bound")
+
+    def __add__(self, other: Moments) -> Moments:
+        return Moments(*(getattr(self, f) + getattr(other, f) for f in self.FIELDS))
+
+    def to_list(self) -> list[float]:
+        """Every number, flat (``from_list`` reads it back)."""
+        return np.concatenate([np.ravel(getattr(self, f)) for f in self.FIELDS]).tolist()
+
+    @classmethod
+    def from_list(cls, values, criteria: int, elements: int) -> Moments:
+        """Moments of K criteria and E elements from ``to_list``'s numbers."""
+        k, e = criteria, elements
+        shapes = [(k,), (k,), (k,), (k,), (k,), (e + 1,), (e + 1,), (), (), (2 * k, 2 * k),
+                  (2 * k, 2 * k), (2 * k, 2 * k), (k, 3), (k,)]
+        values = np.asarray(values, dtype=float)
+        size = sum(int(np.prod(shape)) for shape in shapes)
+        if values.shape != (size,) or not np.isfinite(values).all():
+            raise DesignError(f"moments need {size} finite numbers, not {values.size}")
+        out, start = [], 0
+        for shape in shapes:
+            width = int(np.prod(shape))
+            part = values[start:start + width]
+            out.append(float(part[0]) if shape == () else part.reshape(shape))
+            start += width
+        return cls(*out)
+
+
+def domain_moments(design: SliceDesign, g: np.ndarray, n_dom: int) -> list[Moments]:
+    """The ``Moments`` of each domain 0..n_dom−1 of ``g`` (one code per slice, −1: none)."""
+    sums, layout = design.sums, design.layout
+    k = sums.k
+    n_strata = layout.n_strata
+    inside = np.flatnonzero(g >= 0)
+    pair, position = np.unique(g[inside] * n_strata + design.stratum_code[inside],
+                               return_inverse=True)
+    count = len(pair)
+    rows = sums.keys["rows"].to_numpy(float)[inside]
+    linear = group_sums(position, np.hstack([sums.a[inside], sums.s[inside], sums.y[inside],
+                                             sums.q[inside], sums.n_element[inside],
+                                             sums.n_any[inside][:, None], rows[:, None]]),
+                        count)
+    a, s, y, q = (linear[:, j * k:(j + 1) * k] for j in range(4))
+    anyone, rows_in = linear[:, 4 * k:-1], linear[:, -1]
+    cross = group_sums(position, sums.cross[inside].reshape(len(inside), -1), count
+                       ).reshape(count, 2 * k, 2 * k)
+    slot, stratum = pair // n_strata, pair % n_strata
+    w = design.stratum_weight[stratum]
+    scale = layout.stratum_scale()[stratum]
+    n_h = layout.n_h[stratum].astype(float)
+    several = n_h > 1
+    total_u = np.hstack([s, a])
+    centred = cross - np.where(several, 1.0 / np.maximum(n_h, 1), 0.0)[:, None, None] * \
+        total_u[:, :, None] * total_u[:, None, :]
+    inverse = np.where(several, 1.0 / np.maximum(n_h, 1), 0.0)[:, None]
+    mean = np.stack([q - y * y * inverse, -2 * y + 2 * y * a * inverse, a - a * a * inverse],
+                    axis=2)
+    factor = scale * w * w
+    out = []
+    for d in range(n_dom):
+        mine = slot == d
+        f, ww = factor[mine], w[mine]
+
+        def weighted(x, by, mine=mine):
+            return np.tensordot(by, x[mine], axes=(0, 0))
+
+        out.append(Moments(
+            n=a[mine].sum(axis=0), a=weighted(a, ww), s=weighted(s, ww), y=weighted(y, ww),
+            q=weighted(q, ww), any=anyone[mine].sum(axis=0), any_w=weighted(anyone, ww),
+            rows=float(rows_in[mine].sum()), strata=float(mine.sum()),
+            share=weighted(centred, f), bound=weighted(cross, f), spread=weighted(cross, ww),
+            mean=weighted(mean, f), mean_bound=weighted(q, f)))
+    return out
+
+
+def moments_results(moments: list[Moments], structure) -> list[tuple[dict, float]]:
+    """(measures, df) of each domain from its moments, as ``domains.domain_results`` gives
+    them from the rows of the same domains."""
+    k, e = len(structure.criteria), len(structure.elements)
+    totals = {name: np.stack([getattr(m, source) for m in moments]) for name, source in
+              (("n", "n"), ("a", "a"), ("s", "s"), ("y", "y"), ("q", "q"), ("any", "any"),
+               ("any_w", "any_w"))}
+    maps = linearisation(totals, structure)
+    width = maps["transform"].shape[2]
+    variance = np.zeros((len(moments), width))
+    spread = np.zeros((len(moments), e + 1))
+    for d, m in enumerate(moments):
+        t = maps["transform"][d][:2 * k, :k + e + 1]
+        share = np.einsum("im,ij,jm->m", t, m.share, t)
+        bound = np.einsum("im,ij,jm->m", np.abs(t), m.bound, np.abs(t))
+        variance[d, :k + e + 1] = np.where(share > CANCELLATION * bound, share, 0.0)
+        mean0, scale = maps["m0"][d], maps["scale"][d]
+        means = (m.mean[:, 0] + m.mean[:, 1] * mean0 + m.mean[:, 2] * mean0 ** 2) * scale ** 2
+        variance[d, k + e + 1:] = np.where(means > CANCELLATION * m.mean_bound * scale ** 2,
+                                           means, 0.0)
+        composite = t[:, k:k + e + 1]
+        spread[d] = np.einsum("im,ij,jm->m", composite, m.spread, composite)
+    df = np.array([m.rows - m.strata for m in moments])
+    return slot_results(totals, maps, variance, df, spread, list(range(len(moments))))

@@ -177,7 +177,7 @@ def check_sums_command() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), required=True)
 @with_appcontext
 def export_sums_command(period, province_code, province_name, questionnaire, out) -> None:
-    """Write this province's slice sums and dossier totals of a period (no response) for the
+    """Write this province's design moments of a period (no response, no counter) for the
     national roll-up ("flask sipas import-sums" on the national instance)."""
     from flask import current_app
 
@@ -188,12 +188,13 @@ def export_sums_command(period, province_code, province_name, questionnaire, out
     if not code:
         fail("give --province-code (or set SIPAS_PROVINCE_CODE)")
     try:
-        document = rollup.export_sums(db.session, period, code, name, questionnaire)
+        document = rollup.export_sums(db.session, period, code, name, questionnaire,
+                                      current_app.config["REPORT_MIN_CELL_RESPONSES"])
     except (periods.PeriodError, rollup.RollupError, LookupError) as exc:
         fail(str(exc))
     Path(out).write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    click.echo(f"{len(document['slices'])} slices of {document['responses']} responses "
-               f"written to {out}", err=True)
+    click.echo(f"Sums of {document['responses']} responses (no response itself) written to "
+               f"{out}", err=True)
 
 
 @sipas_cli.command("import-sums")
@@ -235,13 +236,10 @@ def import_sums_command(paths, replace: bool) -> None:
 def national_report_command(period: str, questionnaire: str, out: str | None) -> None:
     """The national and per-province SIPAS indices (with intervals and rank bands) of a period,
     from the imported provinces' sums, as JSON records."""
-    from flask import current_app
-
     from . import rollup
 
     try:
-        tables = rollup.national_tables(db.session, period, questionnaire,
-                                        current_app.config["REPORT_MIN_CELL_RESPONSES"])
+        tables = rollup.national_tables(db.session, period, questionnaire)
     except rollup.RollupError as exc:
         fail(str(exc))
     text = json.dumps(rollup.records(tables), ensure_ascii=False, indent=1)

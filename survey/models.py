@@ -251,8 +251,8 @@ class ResponseSum(db.Model):
 
 
 class ImportedSums(db.Model):
-    """A province's slice sums and dossier totals for a period, imported by a national
-    instance (``survey.rollup``): the roll-up without microdata."""
+    """A province's design moments of a period, imported by a national instance
+    (``survey.rollup``): the roll-up without microdata."""
 
     __tablename__ = "imported_sums"
     __table_args__ = (sa.UniqueConstraint("province_code", "period", "questionnaire_code"),)
@@ -266,43 +266,8 @@ class ImportedSums(db.Model):
     checksum: Mapped[str] = mapped_column(sa.String(64))
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     responses: Mapped[int] = mapped_column(sa.Integer)
+    document: Mapped[dict] = mapped_column(sa.JSON)
     imported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-
-    slices: Mapped[list[ImportedSlice]] = relationship(cascade="all, delete-orphan")
-    totals: Mapped[list[ImportedTotal]] = relationship(cascade="all, delete-orphan")
-
-
-class ImportedSlice(db.Model):
-    """One slice of an imported province (codes as the province sent them)."""
-
-    __tablename__ = "imported_slices"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imported_sums.id", ondelete="CASCADE"),
-                                           index=True)
-    quarter: Mapped[str] = mapped_column(sa.String(7))
-    agency: Mapped[str] = mapped_column(sa.String(64))
-    counter: Mapped[str] = mapped_column(sa.String(64))
-    service_area: Mapped[str] = mapped_column(sa.String(64))
-    channel: Mapped[str] = mapped_column(sa.String(16))
-    status: Mapped[str] = mapped_column(sa.String(16))
-    rows: Mapped[int] = mapped_column(sa.Integer)
-    counts: Mapped[list] = mapped_column(CountVector)
-
-
-class ImportedTotal(db.Model):
-    """Dossiers of one weighting cell of an imported province."""
-
-    __tablename__ = "imported_totals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    import_id: Mapped[int] = mapped_column(sa.ForeignKey("imported_sums.id", ondelete="CASCADE"),
-                                           index=True)
-    quarter: Mapped[str] = mapped_column(sa.String(7))
-    agency: Mapped[str] = mapped_column(sa.String(64))
-    service_area: Mapped[str] = mapped_column(sa.String(64))
-    dossiers: Mapped[float] = mapped_column(sa.Float)
-    prorated: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
 
 class Answer(db.Model):

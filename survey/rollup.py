@@ -1,19 +1,23 @@
-"""The national roll-up without microdata: a province exports its slice sums and dossier
-totals for a period; a national instance imports those of many provinces and reports the
-national and per-province figures from them.
+"""The national roll-up without microdata: a province exports the design moments of a period;
+a national instance imports those of many provinces and reports national and per-province
+figures from them.
 
-The file (``FORMAT``, JSON) carries the province, the period, the questionnaire (code, version
-and definition checksum: an import into an instance whose version differs is refused), the
-criterion and element codes, one entry per slice (quarter, agency, counter, service area,
-channel, status, rows, counts in ``analysis.slices``'s layout) and the totals of every weighting
-cell. It holds no response. National estimates use the same design as a province's report
-(cells quarter × agency × service area, stratum = cell, fpc = dossiers), with agencies and
-counters prefixed by their province, so they equal those computed from the pooled rows.
+Why moments are enough: a province's weighting cells (the strata) lie inside the province, so
+every number of the national design is a sum over provinces of terms each province can compute
+alone (``analysis.slices.Moments``: weighted totals and the centred cross-products of the
+satisfied/answered indicators per stratum, weighted by the design). The file (``FORMAT``, JSON)
+carries the province, the period, the questionnaire (code, version and definition checksum: an
+instance whose version differs refuses it), the criterion and element codes, the counts and
+coverage, and two moment vectors: all counted responses and the valid ones (the sensitivity
+line without flagged responses). It holds no response, no counter and no cell; national figures
+equal those computed from the pooled rows (same design: cells quarter × agency × service area,
+stratum = cell, fpc = dossiers).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from . import queries, slices
 from . import questionnaires as qdefs
-from .models import ImportedSlice, ImportedSums, ImportedTotal, Questionnaire
+from .models import ImportedSums, Questionnaire
 
-FORMAT = "sipas-sums/1"
-EXPORT_KEYS = ["quarter", "agency", "counter", "service_area", "channel", "status"]
+FORMAT = "sipas-sums/2"
+DOMAINS = ("all", "valid")
 CODE_MAX = 32
 
 
@@ -33,8 +37,13 @@ class RollupError(ValueError):
 
 
 def export_sums(session: Session, period: str, province_code: str, province_name: str,
-                questionnaire: str = "sipas") -> dict:
+                questionnaire: str = "sipas", min_responses: int = 2) -> dict:
     """The export document of ``period`` (a dict ready for ``json.dump``)."""
+    import numpy as np
+
+    from analysis import cells
+    from analysis.slices import domain_moments
+
     from . import periods
 
     periods.parse(period)
@@ -45,11 +54,18 @@ def export_sums(session: Session, period: str, province_code: str, province_name
     if found is None:
         raise RollupError("the period mixes questionnaire versions whose elements differ; "
                           "it cannot be exported as sums")
-    sums = found.sums.grouped(EXPORT_KEYS) if len(found.sums) else found.sums
-    vectors = sums.pack()
-    keys = sums.keys
-    totals = queries.cell_totals(session, period, keys["quarter"].unique()) if len(keys) else \
-        None
+    if not len(found.sums):
+        raise RollupError(f"no counted response in {period}: nothing to export")
+    keys = found.sums.keys
+    totals = queries.cell_totals(session, period, keys["quarter"].unique())
+    plan = cells.counter_design(keys, totals, min_responses=min_responses, count="rows",
+                                sums=found.sums)
+    design = plan.design()
+    status = plan.frame["status"].to_numpy()
+    moments = {"all": domain_moments(design, np.zeros(design.n, dtype=np.int64), 1)[0],
+               "valid": domain_moments(design, np.where(status == "valid", 0, -1), 1)[0]}
+    cover = cells.coverage(plan.frame, None, plan.count).iloc[0]
+    counts = plan.counts()
     structure = slices._structure(latest.definition)
     return {
         "format": FORMAT,
@@ -59,21 +75,19 @@ def export_sums(session: Session, period: str, province_code: str, province_name
                           "checksum": qdefs.checksum(latest.definition)},
         "criteria": structure.criteria,
         "elements": [e.code for e in structure.elements],
-        "responses": int(keys["rows"].sum()) if len(keys) else 0,
-        "slices": [{**{name: str(keys[name].iat[i]) for name in EXPORT_KEYS},
-                    "rows": int(keys["rows"].iat[i]), "counts": vectors[i].tolist()}
-                   for i in range(len(keys))],
-        "totals": [] if totals is None else [
-            {"quarter": str(r.quarter), "agency": str(r.agency),
-             "service_area": str(r.service_area), "dossiers": float(r.dossiers),
-             "prorated": bool(r.prorated)}
-            for r in totals.itertuples(index=False) if r.agency is not None
-            and r.service_area is not None]}
+        "responses": int(counts.sum()),
+        "flagged": int(counts[status == "flagged"].sum()),
+        "dossiers": float(cover["dossiers"]),
+        "responses_with_total": int(counts[plan.frame["has_total"].to_numpy(bool)].sum()),
+        "design": {name: plan.summary()[name] for name in (
+            "cells", "strata", "merged_cells", "cells_without_total", "weighted", "df")},
+        "moments": {name: value.to_list() for name, value in moments.items()}}
 
 
 def _content_hash(document: dict) -> str:
-    canonical = json.dumps({k: document[k] for k in ("slices", "totals", "responses")},
-                           sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps({k: document.get(k) for k in (
+        "responses", "flagged", "dossiers", "responses_with_total", "moments")},
+        sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -83,9 +97,16 @@ def _text(value: Any, name: str, limit: int = 64) -> str:
     return value
 
 
-def _validate(session: Session, document: Any) -> tuple[Questionnaire, int]:
-    """The national questionnaire version the document was made with, and the vector size."""
-    from analysis.slices import vector_size
+def _count(value: Any, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise RollupError(f"{name}: a non-negative whole number is required")
+    return value
+
+
+def _validate(session: Session, document: Any) -> Questionnaire:
+    """The questionnaire version published here that the document was made with."""
+    from analysis.design import DesignError
+    from analysis.slices import Moments
 
     from . import periods
 
@@ -106,7 +127,7 @@ def _validate(session: Session, document: Any) -> tuple[Questionnaire, int]:
     version = asked.get("version")
     here = session.scalars(sa.select(Questionnaire).where(
         Questionnaire.code == asked.get("code"), Questionnaire.version == version)).first() \
-        if isinstance(version, int) else None
+        if isinstance(version, int) and not isinstance(version, bool) else None
     if here is None or qdefs.checksum(here.definition) != asked.get("checksum"):
         raise RollupError(f"questionnaire {asked.get('code')!r} version {version!r} of the file "
                           "is not the one published here (code, version or content differ): "
@@ -115,51 +136,46 @@ def _validate(session: Session, document: Any) -> tuple[Questionnaire, int]:
     if document.get("criteria") != structure.criteria or \
             document.get("elements") != [e.code for e in structure.elements]:
         raise RollupError("criteria or elements of the file differ from the questionnaire's")
-    size = vector_size(len(structure.criteria), len(structure.elements))
-    total = 0
-    for i, entry in enumerate(document.get("slices") or []):
-        place = f"slices[{i}]"
-        if not isinstance(entry, dict):
-            raise RollupError(f"{place}: an object is required")
-        for name in EXPORT_KEYS:
-            _text(entry.get(name), f"{place}.{name}")
-        if entry["status"] not in ("valid", "flagged"):
-            raise RollupError(f"{place}.status: valid or flagged")
-        rows, counts = entry.get("rows"), entry.get("counts")
-        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
-            raise RollupError(f"{place}.rows: a positive whole number is required")
-        if not isinstance(counts, list) or len(counts) != size or not all(
-                isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts):
-            raise RollupError(f"{place}.counts: {size} non-negative whole numbers are required")
-        total += rows
-    if document.get("responses") != total:
-        raise RollupError(f"responses: {document.get('responses')!r}, but the slices hold {total}")
-    for i, entry in enumerate(document.get("totals") or []):
-        place = f"totals[{i}]"
-        if not isinstance(entry, dict):
-            raise RollupError(f"{place}: an object is required")
-        for name in ("quarter", "agency", "service_area"):
-            _text(entry.get(name), f"{place}.{name}")
-        dossiers = entry.get("dossiers")
-        if not isinstance(dossiers, (int, float)) or isinstance(dossiers, bool) or dossiers < 0:
-            raise RollupError(f"{place}.dossiers: a non-negative number is required")
-    return here, size
+    responses = _count(document.get("responses"), "responses")
+    if _count(document.get("flagged"), "flagged") > responses:
+        raise RollupError("flagged: more than the responses")
+    if _count(document.get("responses_with_total"), "responses_with_total") > responses:
+        raise RollupError("responses_with_total: more than the responses")
+    dossiers = document.get("dossiers")
+    if not isinstance(dossiers, (int, float)) or isinstance(dossiers, bool) or \
+            not math.isfinite(dossiers) or dossiers < 0:
+        raise RollupError("dossiers: a non-negative number is required")
+    moments = document.get("moments")
+    if not isinstance(moments, dict) or set(moments) != set(DOMAINS):
+        raise RollupError(f"moments: an object with {' and '.join(DOMAINS)} is required")
+    for name in DOMAINS:
+        values = moments[name]
+        if not isinstance(values, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise RollupError(f"moments.{name}: a list of numbers is required")
+        try:
+            read = Moments.from_list(values, len(structure.criteria), len(structure.elements))
+        except DesignError as error:
+            raise RollupError(f"moments.{name}: {error}") from error
+        if name == "all" and round(read.rows) != responses:
+            raise RollupError(f"responses: {responses}, but the moments hold {read.rows:g}")
+    return here
 
 
 def import_sums(session: Session, document: Any, replace: bool = False) -> str:
-    """Store a province's sums; "imported", "unchanged" (the same file again) or "replaced"
-    (only with ``replace``). A different file for a province and period already imported is
-    refused without ``replace``; a refused file stores nothing."""
-    questionnaire, _size = _validate(session, document)
+    """Store a province's moments; "imported", "unchanged" (the same file again) or
+    "replaced" (only with ``replace``). A different file for a province and period already
+    imported is refused without ``replace``; a refused file stores nothing."""
+    questionnaire = _validate(session, document)
     code, period = document["province"]["code"], document["period"]
     digest = _content_hash(document)
     existing = session.scalars(sa.select(ImportedSums).where(
         ImportedSums.province_code == code, ImportedSums.period == period,
         ImportedSums.questionnaire_code == questionnaire.code)).first()
+    checksum = qdefs.checksum(questionnaire.definition)
     outcome = "imported"
     if existing is not None:
-        if existing.content_hash == digest and existing.checksum == qdefs.checksum(
-                questionnaire.definition):
+        if existing.content_hash == digest and existing.checksum == checksum:
             return "unchanged"
         if not replace:
             raise RollupError(f"sums of {code} for {period} are already imported (on "
@@ -168,31 +184,23 @@ def import_sums(session: Session, document: Any, replace: bool = False) -> str:
         session.delete(existing)
         session.flush()
         outcome = "replaced"
-    record = ImportedSums(province_code=code, province_name=document["province"]["name"],
-                          period=period, questionnaire_code=questionnaire.code,
-                          questionnaire_version=questionnaire.version,
-                          checksum=qdefs.checksum(questionnaire.definition),
-                          content_hash=digest, responses=document["responses"])
-    record.slices = [ImportedSlice(**{k: e[k] for k in EXPORT_KEYS}, rows=e["rows"],
-                                   counts=e["counts"]) for e in document["slices"]]
-    record.totals = [ImportedTotal(quarter=t["quarter"], agency=t["agency"],
-                                   service_area=t["service_area"], dossiers=float(t["dossiers"]),
-                                   prorated=bool(t.get("prorated", False)))
-                     for t in document.get("totals") or []]
-    session.add(record)
+    session.add(ImportedSums(province_code=code, province_name=document["province"]["name"],
+                             period=period, questionnaire_code=questionnaire.code,
+                             questionnaire_version=questionnaire.version, checksum=checksum,
+                             content_hash=digest, responses=document["responses"],
+                             document=document))
     session.flush()
     return outcome
 
 
-def national_tables(session: Session, period: str, questionnaire: str = "sipas",
-                    min_responses: int = 2) -> dict:
-    """National (ALL) and per-province SIPAS tables of ``period`` from the imported sums, with
-    the provinces ranked (rank bands) and the design's summary."""
+def national_tables(session: Session, period: str, questionnaire: str = "sipas") -> dict:
+    """National (ALL) and per-province SIPAS tables of ``period`` from the imported moments,
+    the provinces ranked with rank bands, and the sensitivity line without flagged responses."""
     import numpy as np
     import pandas as pd
 
-    from analysis import breakdowns, cells
-    from analysis.slices import SliceSums
+    from analysis import breakdowns, sipas
+    from analysis.slices import Moments, moments_results
 
     imports = session.scalars(sa.select(ImportedSums).where(
         ImportedSums.period == period, ImportedSums.questionnaire_code == questionnaire)
@@ -208,44 +216,39 @@ def national_tables(session: Session, period: str, questionnaire: str = "sipas",
         Questionnaire.code == questionnaire,
         Questionnaire.version == imports[0].questionnaire_version)).one()
     structure = slices._structure(definition)
-    names = {i.id: i.province_code for i in imports}
-    table = ImportedSlice.__table__
-    rows = session.execute(sa.select(table).where(table.c.import_id.in_(list(names)))).all()
-    if not rows:
-        raise RollupError(f"the imported sums of {period} hold no response")
-    keys = pd.DataFrame([{**{k: getattr(r, k) for k in EXPORT_KEYS}, "rows": r.rows,
-                          "province": names[r.import_id]} for r in rows])
-    vectors = np.array([r.counts for r in rows], dtype=np.int64)
-    for column in ("agency", "counter"):
-        keys[column] = keys["province"] + ":" + keys[column]
-    sums = SliceSums.unpack(keys, vectors, len(structure.criteria), len(structure.elements))
-    totals = pd.DataFrame([{"quarter": t.quarter, "agency": f"{names[t.import_id]}:{t.agency}",
-                            "service_area": t.service_area, "dossiers": t.dossiers}
-                           for t in session.scalars(sa.select(ImportedTotal).where(
-                               ImportedTotal.import_id.in_(list(names))))])
-    plan = cells.counter_design(sums.keys, totals if len(totals) else None,
-                                min_responses=min_responses, count="rows", sums=sums)
-    design = plan.design()
-    overall = breakdowns.overall_table(design, structure)
-    overall = breakdowns.with_coverage(overall, plan.frame, None, None, 0.0, plan.count)
-    by_province = breakdowns.breakdown_table(design, structure, "province")
-    by_province = breakdowns.with_coverage(by_province, plan.frame, "province", None, 0.0,
-                                           plan.count)
-    return {"national": overall, "province": by_province,
-            "ranking": breakdowns.ranking(by_province, model="none"),
-            "summary": plan.summary(),
-            "provinces": [{"code": i.province_code, "name": i.province_name,
-                           "responses": i.responses} for i in imports]}
+    k, e = len(structure.criteria), len(structure.elements)
+    read = {name: [Moments.from_list(i.document["moments"][name], k, e) for i in imports]
+            for name in DOMAINS}
+    whole = {name: sum(values[1:], values[0]) for name, values in read.items()}
+    labels = [i.province_code for i in imports] + [breakdowns.WHOLE]
+    results = moments_results(read["all"] + [whole["all"]], structure)
+    table = sipas.records([(label, res, df) for label, (res, df) in zip(labels, results)],
+                          structure)
+    dossiers = {i.province_code: float(i.document["dossiers"]) for i in imports}
+    covered = {i.province_code: int(i.document["responses_with_total"]) for i in imports}
+    dossiers[breakdowns.WHOLE] = sum(dossiers.values())
+    covered[breakdowns.WHOLE] = sum(covered.values())
+    table["dossiers"] = table["by"].map(dossiers)
+    table["coverage"] = np.where(table["dossiers"] > 0, 100.0 * table["by"].map(covered)
+                                 / table["dossiers"].where(table["dossiers"] > 0), np.nan)
+    valid = moments_results([whole["valid"]], structure)[0]
+    sensitivity = sipas.records([(breakdowns.WHOLE, valid[0], valid[1])], structure)
+    provinces = table[table["by"] != breakdowns.WHOLE].reset_index(drop=True)
+    return {"national": table[table["by"] == breakdowns.WHOLE].reset_index(drop=True),
+            "province": provinces, "ranking": breakdowns.ranking(provinces, model="none"),
+            "sensitivity": sensitivity[sensitivity["level"] == "index"].reset_index(drop=True),
+            "provinces": pd.DataFrame([{"code": i.province_code, "name": i.province_name,
+                                        "responses": i.responses,
+                                        "flagged": i.document["flagged"]} for i in imports])}
 
 
 def records(tables: dict) -> list[dict]:
-    """The national report as records (``section`` national | province | ranking)."""
-    import math
-
+    """The national report as records (``section`` national | province | ranking |
+    sensitivity)."""
     out = []
-    for section in ("national", "province", "ranking"):
+    for section in ("national", "province", "ranking", "sensitivity"):
         for row in tables[section].to_dict("records"):
-            clean = {k: (None if isinstance(v, float) and math.isnan(v) else
-                         v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+            clean = {key: (None if isinstance(v, float) and math.isnan(v) else
+                           v.item() if hasattr(v, "item") else v) for key, v in row.items()}
             out.append({"section": section, **clean})
     return out

@@ -47,7 +47,8 @@ def _province(app, runner, tmp_path, code: str, seed: int, size: int):
                                  code, "--province-name", f"Tỉnh {code}", "--out", str(path)])
     assert result.exit_code == 0, result.output
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert "item_values" not in path.read_text() and "uuid" not in path.read_text()
+    text = path.read_text(encoding="utf-8")
+    assert "item_values" not in text and "uuid" not in text and "-Q1" not in text
     assert document["responses"] == len(frame)
     for column in ("agency", "counter"):
         frame[column] = code + ":" + frame[column].astype(str)
@@ -104,6 +105,14 @@ def test_national_figures_from_imported_sums_equal_the_pooled_rows(app, runner, 
     ranking = [r for r in records if r["section"] == "ranking"]
     assert {r["by"] for r in ranking} == {"P1", "P2"}
     assert all(r["band"] for r in ranking)
+    valid = breakdowns.sensitivity(design, structure, "status", "valid")
+    line = next(r for r in records if r["section"] == "sensitivity")
+    for name in ("estimate", "se", "ci_low", "ci_high", "n"):
+        assert line[name] == pytest.approx(valid[name], rel=1e-9)
+    coverage = cells.coverage(design.frame, "province").set_index("by")["coverage"]
+    for r in records:
+        if r["section"] == "province" and r["level"] == "index":
+            assert r["coverage"] == pytest.approx(coverage[r["by"]], rel=1e-12)
 
 
 def test_a_second_import_is_unchanged_a_different_one_refused_unless_replaced(
@@ -113,7 +122,7 @@ def test_a_second_import_is_unchanged_a_different_one_refused_unless_replaced(
     again = runner.invoke(args=["sipas", "import-sums", str(path)])
     assert again.exit_code == 0 and "unchanged" in again.output
     document = json.loads(path.read_text(encoding="utf-8"))
-    document["slices"][0]["counts"][0] += 1
+    document["moments"]["all"][0] += 1
     changed = tmp_path / "changed.json"
     changed.write_text(json.dumps(document), encoding="utf-8")
     refused = runner.invoke(args=["sipas", "import-sums", str(changed)])
@@ -127,14 +136,16 @@ def test_a_second_import_is_unchanged_a_different_one_refused_unless_replaced(
     (lambda d: d["questionnaire"].update(checksum="0" * 64), "not the one published here"),
     (lambda d: d["questionnaire"].update(version=99), "not the one published here"),
     (lambda d: d.update(format="other"), "not a SIPAS sums file"),
-    (lambda d: d["slices"][0].update(rows=0), "slices[0].rows"),
-    (lambda d: d["slices"][0].update(counts=[1, 2]), "slices[0].counts"),
-    (lambda d: d["slices"][0].update(status="excluded"), "slices[0].status"),
+    (lambda d: d["moments"].update(all=[1.0, 2.0]), "moments.all"),
+    (lambda d: d["moments"].update(valid="x"), "moments.valid"),
+    (lambda d: d["moments"].pop("valid"), "moments: an object"),
     (lambda d: d.update(responses=1), "responses"),
-    (lambda d: d["totals"][0].update(dossiers=-1), "totals[0].dossiers"),
+    (lambda d: d.update(flagged=10 ** 9), "flagged"),
+    (lambda d: d.update(dossiers=-1), "dossiers"),
     (lambda d: d.update(period="2026-Q9"), "period"),
-], ids=["checksum", "version", "format", "rows", "counts", "status", "responses", "dossiers",
-        "period"])
+    (lambda d: d["province"].update(code=""), "province.code"),
+], ids=["checksum", "version", "format", "moments-size", "moments-type", "moments-missing",
+        "responses", "flagged", "dossiers", "period", "province"])
 def test_a_bad_file_is_refused_with_its_place_and_nothing_is_imported(
         app, runner, tmp_path, provinces, change, message):
     good, bad = provinces[1][0], tmp_path / "bad.json"

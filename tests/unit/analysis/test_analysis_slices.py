@@ -184,3 +184,25 @@ def test_a_slice_design_refuses_weights_that_vary_in_a_stratum():
     frame.loc[0, "weight"] *= 2
     with pytest.raises(DesignError, match="constant weight"):
         slices.SliceDesign(plan.sums, frame)
+
+
+def test_moments_of_domains_holding_whole_strata_add_up_to_the_rows():
+    """Agencies hold whole strata (cells are quarter × agency × area): each agency's moments
+    give its row-path numbers, and their sum gives ALL's — the national roll-up's algebra."""
+    rows, plan = _plans(*_rows(seed=9))
+    design = plan.design()
+    g, labels = pd.factorize(design.frame["agency"], sort=True)
+    moments = slices.domain_moments(design, np.asarray(g), len(labels))
+    total = moments[0]
+    for m in moments[1:]:
+        total = total + m
+    results = slices.moments_results(moments + [total], STRUCTURE)
+    got = sipas.records([(str(label), res, df) for label, (res, df) in
+                         zip(list(labels) + ["ALL"], results)], STRUCTURE)
+    expected = sipas.indices(rows.design(), STRUCTURE, by="agency").to_frame()
+    _same(expected, got)
+    back = slices.Moments.from_list(total.to_list(), len(STRUCTURE.criteria),
+                                    len(STRUCTURE.elements))
+    np.testing.assert_array_equal(back.share, total.share)
+    with pytest.raises(DesignError, match="finite numbers"):
+        slices.Moments.from_list([1.0, 2.0], len(STRUCTURE.criteria), len(STRUCTURE.elements))
