@@ -120,6 +120,32 @@ def _stored(connection: Connection, months: list[str], questionnaire_ids: list[i
                         columns=ROW_KEYS + ["rows", "id_sum", "counts"])
 
 
+def _stored_vectors(connection: Connection, months: list[str], questionnaire_id: int,
+                    agency_ids: list[int] | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Keys and counts (an int64 matrix) of one version's stored slices of ``months``, read
+    without building a Python list per slice: SQLite's bytes are the int64 array itself,
+    PostgreSQL's array comes as text parsed in one call."""
+    table = ResponseSum.__table__
+    postgres = connection.dialect.name == "postgresql"
+    counts = sa.func.array_to_string(table.c.counts, ",") if postgres else \
+        sa.type_coerce(table.c.counts, sa.LargeBinary)
+    query = sa.select(*(table.c[name] for name in ROW_KEYS), table.c.rows,
+                      counts.label("counts")).where(
+        table.c.month.in_(months), table.c.questionnaire_id == questionnaire_id,
+        table.c.rows > 0)
+    if agency_ids is not None:
+        query = query.where(table.c.agency_id.in_(agency_ids))
+    found = connection.execute(query).all()
+    keys = pd.DataFrame([row[:-1] for row in found], columns=ROW_KEYS + ["rows"])
+    if not found:
+        return keys, np.zeros((0, 0), dtype=np.int64)
+    if postgres:
+        flat = np.fromstring(",".join(row[-1] for row in found), dtype=np.int64, sep=",")
+    else:
+        flat = np.frombuffer(b"".join(row[-1] for row in found), dtype="<i8")
+    return keys, flat.reshape(len(found), -1)
+
+
 # -- rebuild and check ------------------------------------------------------------------------
 def _all_months(connection: Connection) -> list[str]:
     first, last = connection.execute(sa.select(sa.func.min(Response.survey_date),
@@ -293,13 +319,13 @@ def report_slices(session: Session, code: str, period: str | None,
         stale_all = (found or fingerprint(session)).stale_months(code)
         stale = [m for m in whole if m in stale_all]
         good = [m for m in whole if m not in stale]
-        stored = _stored(connection, good, list(definitions), agency_ids) if good else \
-            pd.DataFrame(columns=ROW_KEYS + ["rows", "id_sum", "counts"])
-        for qid, rows in stored.groupby("questionnaire_id"):
-            source = structures[int(qid)]
-            vectors = np.array(rows["counts"].tolist(), dtype=np.int64)
-            sums = engine.SliceSums.unpack(rows[ROW_KEYS + ["rows"]], vectors,
-                                           len(source.criteria), len(source.elements))
+        for qid in definitions if good else []:
+            keys, vectors = _stored_vectors(connection, good, qid, agency_ids)
+            if not len(keys):
+                continue
+            source = structures[qid]
+            sums = engine.SliceSums.unpack(keys, vectors, len(source.criteria),
+                                           len(source.elements))
             parts.append(engine.remap(sums, source, target))
     ranges = _row_ranges(start, end, whole, stale)
     for lo, hi in ranges:
