@@ -1,17 +1,23 @@
-"""Benchmark: the report page for a province-year of about 200,000 responses.
+"""Benchmark: the report of a province-year, from stored sums and from the rows, side by side.
 
-Builds a throwaway SQLite database (and a PostgreSQL one when reachable), migrates it with
-``flask --app survey sipas init``, loads the demo province (its agencies, counters and a few
-responses of the year before) and bulk-inserts 200,000 synthetic responses of one year with
-quarterly dossier totals, signs a test client in as an analyst and times
-``GET /reports/?period=YEAR``: the median of ``BENCH_RUNS`` requests with the report cache emptied
-before each (every number computed from the database), then with the tables cached (by filters
-and data version). Not a timed test: run it by hand or with
-``make bench``.
+For each size in ``BENCH_SIZES`` (default 200,000 and 1,000,000 responses in the year) it builds
+a throwaway SQLite database (and a PostgreSQL one when reachable) in a child process: migrates
+it, loads the demo province (agencies, counters, a few responses of the year before) and
+bulk-inserts the synthetic year with quarterly dossier totals, then ``flask sipas rebuild-sums``
+(timed: the bulk load bypasses the sums, as a restore would). Then, each in a fresh process:
+
+- the report page ``GET /reports/?period=YEAR`` signed in as an analyst: one request to load the
+  code, then the median of ``BENCH_RUNS`` requests with the report cache emptied before each
+  (every number computed from the database), and the process's peak RSS (``ru_maxrss``);
+- ``flask sipas report --period YEAR --format json`` as a whole process (wall time, peak RSS);
+
+both with ``SIPAS_REPORT_SOURCE=sums`` (the product) and ``rows`` (every response read, the
+reference), printed beside the goals of issue 10 (1M: ≤ 1.5 s and ≤ 400 MB; 200k: ≤ 0.5 s).
+Not a timed test: run it by hand or with ``make bench``.
 
 Environment: ``BENCH_PG_URL`` (default ``postgresql+psycopg://postgres@127.0.0.1:5432/
-sipas_reports_bench``, dropped and re-created), ``BENCH_RESPONSES`` (responses in the year,
-default 200000), ``BENCH_RUNS`` (default 5), ``BENCH_KEEP`` (a SQLite file to reuse).
+sipas_reports_bench``, created when missing, emptied), ``BENCH_SIZES``, ``BENCH_RUNS``
+(default 3), ``BENCH_KEEP`` (a SQLite file to reuse).
 """
 from __future__ import annotations
 
