@@ -119,6 +119,7 @@ def _from_slices(session: Session, questionnaire: str, chosen: list[str | None],
     plan = cells.counter_design(sums.keys, pd.concat([t for _, t in parts], ignore_index=True),
                                 min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"],
                                 count="rows", sums=sums)
+    _with_provinces(session, plan)
     plan.notes.update(source="sums", stale_months=sorted({m for found, _ in parts
                                                           for m in found.stale_months}),
                       months_from_rows=sorted({m for found, _ in parts
@@ -146,7 +147,29 @@ def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
                                 pd.concat([t for _, t in parts], ignore_index=True),
                                 min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"])
     plan.notes["source"] = "rows"
+    _with_provinces(session, plan)
     return plan
+
+
+def province_of(session: Session) -> dict[str, str]:
+    """Each agency's province: its top ancestor (an agency without a parent). A national
+    deployment holds one such root per province; a province's own database has one."""
+    rows = session.execute(sa.select(Agency.id, Agency.code, Agency.parent_id)).all()
+    parent = {row.id: row.parent_id for row in rows}
+    code = {row.id: row.code for row in rows}
+    out = {}
+    for agency_id, agency_code in code.items():
+        top, seen = agency_id, set()
+        while parent.get(top) is not None and top not in seen:
+            seen.add(top)
+            top = parent[top]
+        out[agency_code] = code[top]
+    return out
+
+
+def _with_provinces(session: Session, plan: cells.CellPlan) -> None:
+    """Add each row's ``province`` (a domain: cells lie inside a province)."""
+    plan.frame["province"] = plan.frame["agency"].map(province_of(session)).astype(object)
 
 
 def export_frame(session: Session, questionnaire: str = "sipas",
@@ -275,6 +298,11 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
         return PeriodTables(overall, {}, info)
     tables = {b: _unit_table(design, structure, plan, b, inside, low) for b in BREAKDOWNS}
     units = _units(session, scope)
+    provinces = sorted({province_of(session)[a] for a in units["agency"]})
+    if len(provinces) > 1:   # a national deployment: provinces are a breakdown and a ranking
+        tables["province"] = breakdowns.add_model_estimates(
+            _unit_table(design, structure, plan, "province", inside, low), None, overall, LEVEL)
+        tables["province"] = _with_empty_units(tables["province"], provinces)
     tables["agency"] = breakdowns.add_model_estimates(tables["agency"], None, overall, LEVEL)
     parents = dict(zip(plan.frame["counter"].astype(str), plan.frame["agency"].astype(str)))
     tables["counter"] = breakdowns.add_model_estimates(tables["counter"], parents,
@@ -283,6 +311,8 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
         tables[name] = _with_empty_units(tables[name], units[name])
     rankings = {"agency": breakdowns.ranking(tables["agency"], model="small"),
                 "counter": breakdowns.ranking(tables["counter"], model="all")}
+    if "province" in tables:
+        rankings["province"] = breakdowns.ranking(tables["province"], model="small")
     sensitivity = breakdowns.sensitivity(design, structure, "status", "valid", inside,
                                          CI_METHOD, LEVEL)
     return PeriodTables(overall, tables, info, sensitivity, rankings, plan.cell_table())

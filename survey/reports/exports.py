@@ -127,6 +127,7 @@ def report_records(report: Report) -> list[dict]:
     rows += _sensitivity(report) + _change(report) + _cells(report) + _warnings(report)
     rows += _ranking(report.ranking, "ranking", period)
     rows += _ranking(report.current.rankings.get("counter"), "counter_ranking", period)
+    rows += _ranking(report.current.rankings.get("province"), "province_ranking", period)
     rows += _trend(report)
     return [{k: _clean(r.get(k)) for k in BASE + EXTRA if k in r or k in BASE} for r in rows]
 

@@ -217,6 +217,8 @@ def pdf_bytes(view: ReportView) -> bytes:
     _change(pdf, view)
     pdf.add_page()
     _chart(pdf, charts.area_chart(view, "png"))
+    if view.breakdowns.get("province"):
+        _breakdown(pdf, view, "province", _("By province"), _("Province"), model=True)
     _breakdown(pdf, view, "service_area", _("By service area"), _("Service area"))
     pdf.add_page()
     _chart(pdf, charts.heat_chart(view, "png"))

@@ -95,7 +95,8 @@ class Labels:
     def unit(self, breakdown: str, code: str) -> str:
         """The name of a unit of ``breakdown`` (service_area, agency, counter or channel)."""
         names = {"service_area": self.areas, "agency": self.agencies,
-                 "counter": self.counters, "channel": self.channels}[breakdown]
+                 "province": self.agencies, "counter": self.counters,
+                 "channel": self.channels}[breakdown]
         return names.get(code, code)
 
 
@@ -190,6 +191,8 @@ class ReportView:
     heat_rows: list[str]
     heat_columns: list[str]
     heat_grid: list[list[Cell]]
+    province_ranking: list[dict] = ()
+    province_unranked: list[dict] = ()
 
     @property
     def weighting(self) -> dict:
@@ -322,6 +325,9 @@ def report_view(report: Report, names: Labels) -> ReportView:
     rows, columns, grid = _heat(report, names)
     ranked, unranked = _ranking(report.ranking, names.agencies)
     counters, counters_left = _ranking(report.current.rankings.get("counter"), names.counters)
+    provinces, provinces_left = _ranking(report.current.rankings.get("province"),
+                                         names.agencies)
     return ReportView(report, names, cell(keyed.get(("ALL", "SIPAS"))),
                       _elements(report, names), measures, breakdowns, _change(report, names),
-                      ranked, unranked, counters, counters_left, trend, rows, columns, grid)
+                      ranked, unranked, counters, counters_left, trend, rows, columns, grid,
+                      provinces, provinces_left)

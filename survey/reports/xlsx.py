@@ -242,6 +242,9 @@ def workbook_bytes(view: ReportView) -> bytes:
     summary_sheet(book.active, view)
     book.active.title = _("Summary")[:31]
     elements_sheet(book.create_sheet(_("Elements and criteria")[:31]), view)
+    if view.breakdowns.get("province"):
+        breakdown_sheet(book.create_sheet(_("By province")[:31]), view, "province",
+                        _("By province"), _("Province"))
     for breakdown, title, unit in (
             ("service_area", _("By service area"), _("Service area")),
             ("agency", _("By agency"), _("Agency")),

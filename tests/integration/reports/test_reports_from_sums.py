@@ -10,82 +10,18 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 from reports_helpers import PERIOD
+from reports_helpers import report_with_source as _report
+from reports_helpers import same_report as _same_report
+from reports_helpers import same_table as _same_table
 
 from survey import responses, slices
 from survey.extensions import db
 from survey.models import Response, ResponseSum, User
 from survey.reports.compute import build_report, clear_cache
 from survey.reports.filters import ReportFilters
-
-NUMBERS = ["estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff", "df", "dossiers",
-           "coverage", "model_estimate", "model_ci_low", "model_ci_high"]
-#: Model-based estimates are fitted by numerical optimisation, which carries differences of
-#: 1e-15 in its inputs to about 1e-8; they (and rankings that use them) are held to 1e-6.
-MODEL_RTOL = 1e-6
-SUMMARY = ["responses", "cells", "strata", "merged_cells", "merged_into_agency",
-           "cells_with_total", "cells_without_total", "responses_without_total",
-           "over_covered", "lonely_strata", "weighted", "df", "flagged", "counted",
-           "questionnaire_ids", "design_df", "design_strata"]
-
-
-def _report(app, filters: ReportFilters, source: str):
-    app.config["REPORT_SOURCE"] = source
-    clear_cache()
-    try:
-        return build_report(db.session, filters, trend=True)
-    finally:
-        app.config["REPORT_SOURCE"] = "sums"
-        clear_cache()
-
-
-def _same_table(expected: pd.DataFrame, got: pd.DataFrame, what: str,
-                model: bool = False) -> None:
-    keys = [c for c in ("by", "level", "measure") if c in expected.columns]
-    expected = expected.sort_values(keys).reset_index(drop=True)
-    got = got.sort_values(keys).reset_index(drop=True)
-    assert len(expected) == len(got), what
-    for column in expected.columns:
-        a, b = expected[column], got[column]
-        if column in NUMBERS or column in ("rank", "rank_low", "rank_high", "difference",
-                                           "p_value", "current", "previous", "n_previous"):
-            a, b = a.to_numpy(float), b.to_numpy(float)
-            assert np.array_equal(np.isnan(a), np.isnan(b)), (what, column)
-            ok = ~np.isnan(a)
-            fitted = model or column.startswith("model_")
-            np.testing.assert_allclose(b[ok], a[ok], rtol=MODEL_RTOL if fitted else 1e-9,
-                                       atol=1e-11, err_msg=f"{what}: {column}")
-        else:
-            assert a.astype(str).tolist() == b.astype(str).tolist(), (what, column)
-
-
-def _same_report(app, filters: ReportFilters) -> dict:
-    rows, sums = _report(app, filters, "rows"), _report(app, filters, "sums")
-    assert sums.current.weighting["source"] == "sums"
-    assert rows.current.weighting["source"] == "rows"
-    assert rows.sipas is not None and rows.sipas["n"] > 0
-    _same_table(rows.current.overall, sums.current.overall, "overall")
-    for name, table in rows.current.breakdowns.items():
-        assert len(table), name
-        _same_table(table, sums.current.breakdowns[name], name)
-    for name, table in rows.current.rankings.items():
-        _same_table(table, sums.current.rankings[name], f"ranking {name}", model=True)
-    for key in ("estimate", "se", "ci_low", "ci_high", "n"):
-        assert sums.current.sensitivity[key] == pytest.approx(rows.current.sensitivity[key],
-                                                              rel=1e-9)
-    if len(rows.change):
-        _same_table(rows.change, sums.change, "change")
-    _same_table(rows.trend, sums.trend, "trend")
-    for key in SUMMARY:
-        assert sums.current.weighting[key] == rows.current.weighting[key], key
-    assert sums.current.weighting["kish"] == pytest.approx(rows.current.weighting["kish"],
-                                                           rel=1e-12)
-    _same_table(rows.current.cells, sums.current.cells, "cells")
-    return sums.current.weighting
 
 
 def test_a_quarter_from_sums_equals_the_rows_and_reads_no_row(demo_app):
