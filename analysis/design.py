@@ -109,6 +109,25 @@ class PsuLayout:
         return self.variance_from_cells(np.arange(self.n_psu), z_psu)
 
 
+def sampling_fraction(fpc: np.ndarray, n_h: np.ndarray, labels: list,
+                      column: str | None = None) -> np.ndarray:
+    """Sampling fraction per stratum from its fpc (one value per stratum): the fraction itself
+    when every fpc is ≤ 1, else n_h / population; refused when not positive or below n_h."""
+    where = f"column {column!r}: " if column else ""
+    if (fpc <= 0).any():
+        h = int(np.flatnonzero(fpc <= 0)[0])
+        raise DesignError(f"{where}fpc must be positive (stratum {labels[h]})",
+                          column=column, stratum=labels[h])
+    if (fpc <= 1).all():
+        return fpc
+    if (fpc < n_h).any():
+        h = int(np.flatnonzero(fpc < n_h)[0])
+        raise DesignError(f"{where}population size {fpc[h]:g} is smaller than the "
+                          f"{n_h[h]} sampled PSUs of stratum {labels[h]}",
+                          column=column, stratum=labels[h])
+    return n_h / fpc
+
+
 def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     """Column sums of ``values`` (rows × m) per group code: a (n_groups × m) array."""
     if values.shape[1] <= 4:
@@ -199,18 +218,7 @@ class SurveyDesign:
         for h in np.flatnonzero(lo != hi):
             raise DesignError(f"column {fpc!r}: fpc differs within stratum {labels[h]}",
                               column=fpc, stratum=labels[h])
-        if (lo <= 0).any():
-            h = int(np.flatnonzero(lo <= 0)[0])
-            raise DesignError(f"column {fpc!r}: fpc must be positive (stratum {labels[h]})",
-                              column=fpc, stratum=labels[h])
-        if (lo <= 1).all():
-            return lo
-        if (lo < n_h).any():
-            h = int(np.flatnonzero(lo < n_h)[0])
-            raise DesignError(f"column {fpc!r}: population size {lo[h]:g} is smaller than the "
-                              f"{n_h[h]} sampled PSUs of stratum {labels[h]}",
-                              column=fpc, stratum=labels[h])
-        return n_h / lo
+        return sampling_fraction(lo, n_h, labels, fpc)
 
     # -- structure -------------------------------------------------------------------------
     @property

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .design import DesignError, PsuLayout
+from .design import DesignError, PsuLayout, sampling_fraction
 from .domains import group_sums, linearisation, slot_estimates, slot_results
 
 #: Relative size under which Σz² − (Σz)²/n is rounding left by the subtraction (z all alike).
@@ -215,20 +215,6 @@ def compatible(source, target) -> bool:
     return True
 
 
-def _fraction(fpc: np.ndarray, n_h: np.ndarray, labels: list) -> np.ndarray:
-    """Sampling fraction per stratum from its fpc, with ``SurveyDesign``'s rules."""
-    if (fpc <= 0).any():
-        h = int(np.flatnonzero(fpc <= 0)[0])
-        raise DesignError(f"fpc must be positive (stratum {labels[h]})", stratum=labels[h])
-    if (fpc <= 1).all():
-        return fpc
-    if (fpc < n_h).any():
-        h = int(np.flatnonzero(fpc < n_h)[0])
-        raise DesignError(f"population size {fpc[h]:g} is smaller than the {n_h[h]} sampled "
-                          f"units of stratum {labels[h]}", stratum=labels[h])
-    return n_h / fpc
-
-
 class SliceDesign:
     """``svydesign(ids = ~1, strata = ~stratum, fpc = ~fpc, weights = ~weight)`` over slices.
 
@@ -265,7 +251,7 @@ class SliceDesign:
         values = self.frame[fpc].to_numpy(float)
         fpc_h = np.zeros(n_strata)
         fpc_h[self.stratum_code] = values
-        fraction = _fraction(fpc_h, n_h, list(labels))
+        fraction = sampling_fraction(fpc_h, n_h, list(labels))
         psu_stratum = np.repeat(np.arange(n_strata, dtype=np.int64), n_h)
         self.layout = PsuLayout(psu_stratum, [str(v) for v in labels], fraction, lonely_psu)
         self.respondents = int(rows.sum())

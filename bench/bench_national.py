@@ -25,6 +25,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from province import pg_ready
 
 TOTAL = int(os.environ.get("BENCH_NATIONAL", "5000000"))
 PROVINCES = 63
@@ -125,31 +128,11 @@ def national_report(url: str) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def _pg() -> bool:
-    try:
-        server = sa.create_engine(PG_URL.rsplit("/", 1)[0] + "/postgres",
-                                  isolation_level="AUTOCOMMIT")
-        name = PG_URL.rsplit("/", 1)[1]
-        with server.connect() as conn:
-            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                               {"n": name}):
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        server.dispose()
-        engine = sa.create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-        return True
-    except sa.exc.SQLAlchemyError:
-        return False
-
-
 def main() -> None:
     """Build, run the national report ``RUNS`` times per database, print one line each."""
     with tempfile.TemporaryDirectory() as tmp:
         urls = {"SQLite": f"sqlite:///{Path(tmp) / 'national.db'}"}
-        if _pg():
+        if pg_ready(PG_URL):
             urls["PostgreSQL"] = PG_URL
         for name, url in urls.items():
             build(url)

@@ -35,6 +35,9 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from province import pg_ready
 
 YEAR = 2026
 PG_URL = os.environ.get("BENCH_PG_URL",
@@ -47,34 +50,6 @@ def _flask(url: str, *args: str) -> None:
     env = {**os.environ, "SIPAS_DATABASE_URL": url}
     subprocess.run([sys.executable, "-m", "flask", "--app", "survey", "sipas", *args],
                    cwd=ROOT, env=env, check=True, capture_output=True)
-
-
-def _pg_reachable() -> bool:
-    """Whether PostgreSQL answers; the benchmark's database is created when missing."""
-    try:
-        server = sa.create_engine(PG_URL.rsplit("/", 1)[0] + "/postgres",
-                                  isolation_level="AUTOCOMMIT")
-        name = PG_URL.rsplit("/", 1)[1]
-        with server.connect() as conn:
-            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                               {"n": name}):
-                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        server.dispose()
-        engine = sa.create_engine(PG_URL)
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except sa.exc.SQLAlchemyError:
-        return False
-
-
-def _reset_pg() -> None:
-    engine = sa.create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def _app(url: str):
@@ -315,9 +290,7 @@ def main() -> None:
             sqlite_url = f"sqlite:///{keep or Path(tmp) / 'bench.db'}"
             n = _child("build", sqlite_url, str(size))["responses"]
             figures["SQLite"] = measure(sqlite_url)
-            if _pg_reachable():
-                if not keep:
-                    _reset_pg()
+            if pg_ready(PG_URL, empty=not keep):
                 _child("build", PG_URL, str(size))
                 figures["PostgreSQL"] = measure(PG_URL)
         print(f"report for a year of {n:,} responses (page: median of {RUNS} requests with the "

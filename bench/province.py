@@ -1,4 +1,5 @@
-"""What the API benchmark and the soak campaign share: a seeded database, free ports, processes.
+"""What the benchmarks share: a seeded database, a PostgreSQL database made ready, free ports,
+processes.
 
 ``seed`` migrates a database with ``flask sipas init`` and adds one agency with ``counters``
 counters serving one area; the scripts post to those counters' tokens.
@@ -15,6 +16,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+
+
+def pg_ready(url: str, empty: bool = True) -> bool:
+    """Whether PostgreSQL at ``url`` answers; its database is created when missing and, with
+    ``empty``, its public schema emptied."""
+    import sqlalchemy as sa
+
+    try:
+        server = sa.create_engine(url.rsplit("/", 1)[0] + "/postgres",
+                                  isolation_level="AUTOCOMMIT")
+        name = url.rsplit("/", 1)[1]
+        with server.connect() as conn:
+            if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                               {"n": name}):
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            if empty:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False
 
 
 def free_port() -> int:
