@@ -73,8 +73,7 @@ class SliceSums:
     def take(self, index) -> SliceSums:
         """The slices at positions ``index`` (a boolean mask or integer positions)."""
         index = np.asarray(index)
-        return SliceSums(self.keys.iloc[index].reset_index(drop=True) if index.dtype != bool
-                         else self.keys[index].reset_index(drop=True), self.y[index],
+        return SliceSums(self.keys.iloc[index].reset_index(drop=True), self.y[index],
                          self.q[index], self.n_element[index], self.n_any[index],
                          self.cross[index])
 

@@ -157,10 +157,12 @@ def _all_months(connection: Connection) -> list[str]:
     return _months(first, last + timedelta(days=1))
 
 
-def _computed(connection: Connection, month: str) -> list[tuple[dict, engine.SliceSums]]:
+def _computed(connection: Connection, month: str, definitions: dict[int, dict]
+              ) -> list[engine.SliceSums]:
+    """The slices of ``month`` computed from the rows, one per questionnaire version."""
     start, end = _month_range(month)
-    return [(definition, _row_slices(connection, definition, qid, start, end))
-            for qid, definition in _definitions(connection).items()]
+    return [_row_slices(connection, definition, qid, start, end)
+            for qid, definition in definitions.items()]
 
 
 def rebuild(bind, months: list[str] | None = None) -> dict:
@@ -181,8 +183,9 @@ def rebuild(bind, months: list[str] | None = None) -> dict:
     elif chosen:
         connection.execute(sa.delete(table).where(table.c.month.in_(chosen)))
     written = 0
+    definitions = _definitions(connection)
     for month in chosen:
-        for _definition, sums in _computed(connection, month):
+        for sums in _computed(connection, month, definitions):
             if not len(sums):
                 continue
             vectors = sums.pack()
@@ -210,10 +213,11 @@ def check(bind) -> list[dict]:
     stored_months = [m for (m,) in connection.execute(
         sa.select(ResponseSum.month).distinct())]
     months = sorted(set(_all_months(connection)) | set(stored_months))
-    ids = list(_definitions(connection))
+    definitions = _definitions(connection)
+    ids = list(definitions)
     for month in months:
         expected = {}
-        for _definition, sums in _computed(connection, month):
+        for sums in _computed(connection, month, definitions):
             vectors = sums.pack()
             for i in range(len(sums)):
                 key = tuple(_plain(sums.keys[name].iat[i]) for name in ROW_KEYS)

@@ -169,7 +169,9 @@ def province_of(session: Session) -> dict[str, str]:
 
 def _with_provinces(session: Session, plan: cells.CellPlan) -> None:
     """Add each row's ``province`` (a domain: cells lie inside a province)."""
-    plan.frame["province"] = plan.frame["agency"].map(province_of(session)).astype(object)
+    provinces = province_of(session)
+    plan.frame["province"] = plan.frame["agency"].map(provinces).astype(object)
+    plan.notes["province_of"] = provinces
 
 
 def export_frame(session: Session, questionnaire: str = "sipas",
@@ -298,7 +300,7 @@ def compute_period(session: Session, filters: ReportFilters, period: str | None,
         return PeriodTables(overall, {}, info)
     tables = {b: _unit_table(design, structure, plan, b, inside, low) for b in BREAKDOWNS}
     units = _units(session, scope)
-    provinces = sorted({province_of(session)[a] for a in units["agency"]})
+    provinces = sorted({plan.notes["province_of"][a] for a in units["agency"]})
     if len(provinces) > 1:   # a national deployment: provinces are a breakdown and a ranking
         tables["province"] = breakdowns.add_model_estimates(
             _unit_table(design, structure, plan, "province", inside, low), None, overall, LEVEL)
