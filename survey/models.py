@@ -1,4 +1,5 @@
-"""The domain model: agencies, counters, questionnaires, responses, totals, users, audit."""
+"""The domain model: agencies, counters, officers, questionnaires, responses, totals, users,
+alerts, audit."""
 from __future__ import annotations
 
 import uuid
@@ -13,7 +14,10 @@ from .extensions import db
 
 CHANNELS = ("kiosk", "qr", "import")
 STATUSES = ("valid", "flagged", "excluded")
-ROLES = ("admin", "analyst", "agency_viewer")
+ROLES = ("admin", "analyst", "agency_viewer", "officer")
+ALERT_KINDS = ("drop", "silent", "top_burst", "off_hours", "identical")
+ALERT_STATUSES = ("open", "dismissed", "confirmed")
+DELIVERY_STATUSES = ("pending", "sent", "failed")
 AGENCY_LEVELS = (1, 2, 3)  # 1 tỉnh/sở, 2 huyện, 3 xã
 
 
@@ -109,6 +113,51 @@ class RetiredToken(db.Model):
     retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
+class Officer(db.Model):
+    """A one-stop officer (cán bộ, công chức một cửa) of an agency; signs on at a counter's
+    tablet with a PIN (stored hashed) so responses carry who served the citizen."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    pin_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_pins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    agency: Mapped[Agency] = relationship()
+
+    def set_pin(self, pin: str) -> None:
+        """Store a salted hash of ``pin``."""
+        self.pin_hash = generate_password_hash(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        """Whether ``pin`` matches the stored hash (False when no PIN is set)."""
+        return bool(self.pin_hash) and check_password_hash(self.pin_hash, pin)
+
+
+class OfficerShift(db.Model):
+    """An officer on duty at a counter from ``started_at`` until ``ended_at`` (open: on duty
+    now). A kiosk response submitted during a shift carries its officer."""
+
+    __tablename__ = "officer_shifts"
+    __table_args__ = (sa.Index("ix_officer_shifts_counter_started", "counter_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"))
+    officer_id: Mapped[int] = mapped_column(sa.ForeignKey("officers.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+    counter: Mapped[Counter] = relationship()
+    officer: Mapped[Officer] = relationship()
+
+
 class Questionnaire(db.Model):
     """One published version of a questionnaire; its definition never changes once stored."""
 
@@ -138,6 +187,7 @@ class Response(db.Model):
         sa.Index("ix_responses_counter_received", "counter_id", "received_at"),
         sa.Index("ix_responses_fingerprint", "questionnaire_code", "survey_date", "status",
                  "id"),
+        sa.Index("ix_responses_officer_date", "officer_id", "survey_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,6 +197,7 @@ class Response(db.Model):
     counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"))
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
     service_area_id: Mapped[int] = mapped_column(sa.ForeignKey("service_areas.id"))
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officers.id"))
     channel: Mapped[str] = mapped_column(sa.String(16))
     received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     survey_date: Mapped[date] = mapped_column(sa.Date, index=True)
@@ -171,6 +222,7 @@ class Response(db.Model):
     counter: Mapped[Counter] = relationship()
     agency: Mapped[Agency] = relationship()
     service_area: Mapped[ServiceArea] = relationship()
+    officer: Mapped[Officer | None] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="save-update, merge")
     flags: Mapped[list[ResponseFlag]] = relationship(back_populates="response")
@@ -323,9 +375,12 @@ class User(UserMixin, db.Model):
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'analyst', 'agency_viewer')", name="role_known"),
+        sa.CheckConstraint("role IN ('admin', 'analyst', 'agency_viewer', 'officer')",
+                           name="role_known"),
         sa.CheckConstraint("role <> 'agency_viewer' OR agency_id IS NOT NULL",
                            name="viewer_has_agency"),
+        sa.CheckConstraint("role <> 'officer' OR officer_id IS NOT NULL",
+                           name="officer_user_has_officer"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -333,6 +388,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[str] = mapped_column(sa.String(16))
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("officers.id"))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -340,6 +397,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     agency: Mapped[Agency | None] = relationship()
+    officer: Mapped[Officer | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -369,3 +427,65 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
 
     user: Mapped[User | None] = relationship()
+
+
+class Alert(db.Model):
+    """Something an analyst should look at: a unit's index dropping (``drop``), a tablet gone
+    silent (``silent``) or a fraud signal (``top_burst``, ``off_hours``, ``identical``). Found
+    by ``survey.alerts``; stored once per ``key``; never acts on responses (flags are advice)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('drop', 'silent', 'top_burst', 'off_hours', 'identical')",
+                           name="alert_kind_known"),
+        sa.CheckConstraint("status IN ('open', 'dismissed', 'confirmed')",
+                           name="alert_status_known"),
+        sa.Index("ix_alerts_detected", "detected_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    level: Mapped[str] = mapped_column(sa.String(16))     # counter, agency, officer
+    unit_id: Mapped[int] = mapped_column(sa.Integer)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+    starts: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    ends: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    size: Mapped[float | None] = mapped_column(sa.Float)  # points of drop, hours, count
+    p_value: Mapped[float | None] = mapped_column(sa.Float)
+    q_value: Mapped[float | None] = mapped_column(sa.Float)
+    evidence: Mapped[dict] = mapped_column(sa.JSON)
+    detected_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    agency: Mapped[Agency | None] = relationship()
+
+
+class DigestDelivery(db.Model):
+    """One user's daily alert digest: written first, then sent; a failure is kept with its
+    error and retried, so no digest is lost silently."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("day", "user_id"),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')",
+                           name="delivery_status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    address: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    alerts: Mapped[int] = mapped_column(sa.Integer)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
