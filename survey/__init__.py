@@ -10,7 +10,7 @@ from .extensions import babel, csrf, db, limiter, login, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent
-TRANSLATION_PARTS = ("core", "citizen", "workspace", "reports")
+TRANSLATION_PARTS = ("core", "citizen", "workspace", "reports", "officers", "alerts")
 
 
 def select_locale() -> str:
@@ -69,11 +69,13 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .alerts import bp as alerts_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
     from .errors import bp as errors_bp
     from .kiosk import bp as kiosk_bp
     from .main import bp as main_bp
+    from .officers import bp as officers_bp
     from .public import bp as public_bp
     from .reports import bp as reports_bp
 
@@ -85,6 +87,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(officers_bp, url_prefix="/officers")
+    app.register_blueprint(alerts_bp, url_prefix="/alerts")
     csrf.exempt(api_bp)
 
 

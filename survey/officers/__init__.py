@@ -1,0 +1,6 @@
+"""officers blueprint: one-stop officers, their results and the import that attaches them."""
+from flask import Blueprint
+
+bp = Blueprint("officers", __name__)
+
+from . import routes  # noqa: E402,F401
