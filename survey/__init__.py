@@ -62,6 +62,7 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     _register_sqlite_pragmas(app)
     from . import sums  # noqa: F401  (keeps the slice sums current on every ORM flush)
+    from .alerts import cli as _alert_commands  # noqa: F401  (adds watch, send-digest)
     from .cli import sipas_cli
     app.cli.add_command(sipas_cli)
     return app

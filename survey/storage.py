@@ -26,11 +26,23 @@ _COLUMNS = ("uuid", "questionnaire_id", "questionnaire_code", "service_area_id",
             "gender", "age_band", "occupation", "education", "ethnicity")
 
 
-def _insert_response(mark) -> str:
-    """The response insert, guarded by the counter's token, state and areas; ``mark(name)``
-    writes a parameter in the driver's style."""
-    return (f"INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id) "
-            f"SELECT {', '.join(mark(name) for name in _COLUMNS)}, c.id, c.agency_id "
+def _officer_on_duty(mark, moment: str) -> str:
+    """The officer whose shift at the counter covers ``moment`` (kiosk answers only: a phone
+    may answer the QR form long after the citizen left the counter)."""
+    return (f"CASE WHEN CAST({mark('channel')} AS VARCHAR(16)) = 'kiosk' THEN (SELECT s.officer_id "
+            "FROM officer_shifts s WHERE s.counter_id = c.id "
+            f"AND s.started_at <= {moment} AND (s.ended_at IS NULL OR s.ended_at > {moment}) "
+            "ORDER BY s.started_at DESC LIMIT 1) END")
+
+
+def _insert_response(mark, moment: str | None = None) -> str:
+    """The response insert, guarded by the counter's token, state and areas, with the officer
+    on duty when it was submitted; ``mark(name)`` writes a parameter in the driver's style,
+    ``moment`` the time the shift must cover (default: submitted, else received)."""
+    moment = moment or f"COALESCE({mark('submitted_at')}, {mark('received_at')})"
+    return (f"INSERT INTO responses ({', '.join(_COLUMNS)}, counter_id, agency_id, officer_id) "
+            f"SELECT {', '.join(mark(name) for name in _COLUMNS)}, c.id, c.agency_id, "
+            f"{_officer_on_duty(mark, moment)} "
             f"FROM counters c WHERE c.id = {mark('counter_id')} AND c.token = {mark('token')} "
             "AND c.active AND EXISTS (SELECT 1 FROM counter_service_areas s "
             f"WHERE s.counter_id = c.id AND s.service_area_id = {mark('service_area_id')}) "
@@ -60,10 +72,12 @@ def _typed(statement: str) -> sa.TextClause:
 
 
 _SQLITE_RESPONSE = _typed(_INSERT_RESPONSE)
+_PG_MOMENT = ("COALESCE(CAST(%(submitted_at)s AS timestamptz), "
+              "CAST(%(received_at)s AS timestamptz))")
 # PostgreSQL gets driver-level SQL (psycopg's %(name)s), skipping SQLAlchemy's compilation and
 # bind processing; the answers and flags travel as delimited text, cheaper to send than arrays.
 _POSTGRES_ALL = (
-    f"WITH r AS ({_insert_response(lambda name: f'%({name})s')}), "
+    f"WITH r AS ({_insert_response(lambda name: f'%({name})s', _PG_MOMENT)}), "
     "a AS (INSERT INTO answers (response_id, item_code, value) "
     "SELECT r.id, x.code, x.value::smallint FROM r CROSS JOIN "
     "unnest(string_to_array(%(codes)s, ','), string_to_array(%(answer_values)s, ',')) "

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("alerts", __name__)
 
-from . import routes  # noqa: E402,F401
+from . import routes  # noqa: F401

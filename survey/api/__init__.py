@@ -26,4 +26,4 @@ def _no_api_sessions(state) -> None:
     state.app.session_interface = NoSessionForAPI()
 
 
-from . import routes  # noqa: F401
+from . import duty, routes  # noqa: F401

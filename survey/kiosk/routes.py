@@ -62,6 +62,13 @@ def _staff_words() -> dict[str, str]:
                             "only once."),
         "set_aside_download": _("Download the file"),
         "set_aside_close": _("Close"),
+        "duty_none": _("Nobody is on duty at this counter."),
+        "duty_on": _("On duty: %(name)s (%(code)s), since %(time)s"),
+        "duty_wrong": _("Unknown officer code or wrong PIN."),
+        "duty_locked": _("Too many wrong PINs: this officer is locked out for a while. An "
+                         "administrator can unlock it in the workspace."),
+        "duty_offline": _("The server cannot be reached; try again in a moment."),
+        "duty_ended": _("The shift has ended."),
     }
 
 
@@ -132,6 +139,8 @@ def kiosk_settings(counter, questionnaire) -> dict:
         "thanks": _positive_arg("thanks", int(config.get("KIOSK_THANKS_SECONDS", 6))),
         "retry": int(config.get("KIOSK_RETRY_SECONDS", 20)),
         "api": url_for("api.create_response"),
+        "duty_api": url_for("api.duty_sign_on"),
+        "duty_end_api": url_for("api.duty_sign_off"),
         "sw": url_for("kiosk.service_worker"),
         "cache": f"sipas-kiosk-{assets_version()}",
         "assets": asset_urls(),

@@ -474,6 +474,53 @@
     if (dialog.close) dialog.close(); else dialog.removeAttribute("open");
   }
 
+  /* ---------- staff mode: the officer on duty signs on with a PIN (never a citizen's choice) ---------- */
+  function dutyShow(body) {
+    var status = document.getElementById("duty-status"), d = body && body.on_duty;
+    if (!d) { status.textContent = t("duty_none"); return; }
+    var since = new Date(d.since), pad = function (x) { return (x < 10 ? "0" : "") + x; };
+    status.textContent = t("duty_on").replace("%(name)s", d.name).replace("%(code)s", d.code)
+      .replace("%(time)s", pad(since.getHours()) + ":" + pad(since.getMinutes()));
+  }
+  function dutyMessage(text) { document.getElementById("duty-message").textContent = text || ""; }
+  function dutyCall(method, url, body) {
+    return fetch(url, {method: method, headers: {"Content-Type": "application/json"},
+                       body: body ? JSON.stringify(body) : undefined, cache: "no-store"})
+      .then(function (r) { return r.json().then(function (j) { return {status: r.status, body: j}; }); });
+  }
+  function openDuty() {
+    var dialog = document.getElementById("duty-dialog");
+    dutyMessage(""); document.getElementById("duty-status").textContent = "";
+    document.getElementById("duty-pin").value = "";
+    if (dialog.showModal) dialog.showModal(); else dialog.setAttribute("open", "");
+    dutyCall("GET", S.duty_api + "?counter=" + encodeURIComponent(S.token)).then(function (r) {
+      if (r.status === 200) dutyShow(r.body); else dutyMessage(t("duty_offline"));
+    }).catch(function () { dutyMessage(t("duty_offline")); });
+  }
+  function closeDuty() {
+    var dialog = document.getElementById("duty-dialog");
+    document.getElementById("duty-pin").value = "";
+    if (dialog.close) dialog.close(); else dialog.removeAttribute("open");
+  }
+  function signOn(event) {
+    event.preventDefault();
+    var code = document.getElementById("duty-code").value.trim().toUpperCase();
+    var pin = document.getElementById("duty-pin").value;
+    document.getElementById("duty-pin").value = "";
+    dutyCall("POST", S.duty_api, {counter: S.token, officer: code, pin: pin}).then(function (r) {
+      if (r.status === 200) { dutyShow(r.body); dutyMessage(""); setTimeout(closeDuty, 1500); }
+      else if (r.status === 423) dutyMessage(t("duty_locked"));
+      else if (r.status === 401 || r.status === 422) dutyMessage(t("duty_wrong"));
+      else dutyMessage(t("duty_offline"));
+    }).catch(function () { dutyMessage(t("duty_offline")); });
+  }
+  function signOff() {
+    dutyCall("POST", S.duty_end_api, {counter: S.token}).then(function (r) {
+      if (r.status === 200) { dutyShow(r.body); dutyMessage(t("duty_ended")); }
+      else dutyMessage(t("duty_offline"));
+    }).catch(function () { dutyMessage(t("duty_offline")); });
+  }
+
   var COUNTER_GONE = {retired_counter: 1, inactive_counter: 1, unknown_counter: 1};
   var retryAt = 0;
 
@@ -732,6 +779,11 @@
   /* ---------- network ---------- */
   window.addEventListener("online", function () { networkBack([]); flush(); });
   document.getElementById("setaside").addEventListener("click", openSetAside);
+  document.getElementById("duty-open").addEventListener("click", openDuty);
+  document.getElementById("duty-form").addEventListener("submit", signOn);
+  document.getElementById("duty-end").addEventListener("click", signOff);
+  document.getElementById("duty-close").addEventListener("click", closeDuty);
+  document.getElementById("duty-dialog").addEventListener("close", function () { lastActivity = Date.now(); });
   document.getElementById("setaside-close").addEventListener("click", closeSetAside);
   document.getElementById("setaside-dialog").addEventListener("close", function () {
     lastActivity = Date.now();
