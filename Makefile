@@ -35,7 +35,8 @@ audio: $(STAMP)
 
 run: install audio
 	export SIPAS_PUBLIC_BASE_URL=$${SIPAS_PUBLIC_BASE_URL:-http://$(HOST):$(PORT)}; \
-	$(FLASK) sipas init && $(FLASK) sipas demo && $(FLASK) sipas welcome && \
+	$(FLASK) sipas init && $(FLASK) sipas demo && $(FLASK) sipas watch --no-mail && \
+	$(FLASK) sipas welcome && \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 

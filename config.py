@@ -79,7 +79,8 @@ class Config:
     WORKING_HOURS = "07:30-11:30,13:30-17:00"  # one-stop opening hours, local time
     WORKING_DAYS = "1-5"               # ISO weekdays (1 = Monday); e.g. "1-5,6" for Saturdays
     HOLIDAYS = ""                      # extra closed days: "2027-01-01,2027-02-15:2027-02-19"
-    SILENT_WORKING_HOURS = 8           # a kiosk tablet silent this long raises an alert
+    SILENT_WORKING_HOURS = 8           # a kiosk tablet silent this long raises an alert …
+    SILENT_P_VALUE = 0.001             # … when its own rate makes the silence this unlikely
     ALERT_WEEKS = 26                   # weeks of history the drop and fraud checks read
     ALERT_REVIEW_DAYS = 28             # the period the fraud checks review
     MAIL_SERVER = ""                   # SMTP server of the digest; empty: no digest is sent
@@ -105,7 +106,7 @@ class Config:
         "KIOSK_BACKOFF_MAX_SECONDS", "KIOSK_SETASIDE_ATTEMPTS", "API_MAX_BODY_BYTES", "HSTS_MAX_AGE",
         "QUALITY_WINDOW_STORAGE_URI", "LOOKUP_CACHE_SECONDS", "KIOSK_AUDIO_FOLDER",
         "OFFICER_MIN_RESPONSES", "OFFICER_PIN_MAX_FAILURES", "OFFICER_PIN_LOCK_SECONDS",
-        "WORKING_HOURS", "WORKING_DAYS", "HOLIDAYS", "SILENT_WORKING_HOURS", "ALERT_WEEKS",
+        "WORKING_HOURS", "WORKING_DAYS", "HOLIDAYS", "SILENT_WORKING_HOURS", "SILENT_P_VALUE", "ALERT_WEEKS",
         "ALERT_REVIEW_DAYS", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
         "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER", "MAIL_TIMEOUT_SECONDS",
         "DIGEST_MAX_ATTEMPTS",

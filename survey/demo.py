@@ -1,7 +1,12 @@
-"""A demo province: agencies in three levels, counters, totals and synthetic responses.
+"""A demo province: agencies in three levels, counters, officers, totals and synthetic responses.
 
 The responses vary realistically: agencies and counters differ, some criteria (modern
-equipment, feedback handling) score lower, feedback items are often left unanswered.
+equipment, feedback handling) score lower, feedback items are often left unanswered. Kiosk
+answers carry the officer on duty (two or three officers per agency take turns). Two things
+are planted so that a new user sees the alerts work right after ``make run``: counter
+``DROP_COUNTER`` answers 30 citizens a week whose satisfaction falls in the last two complete
+weeks (an index drop), and counter ``FRAUD_COUNTER`` receives a burst of identical top ratings
+within half an hour while one officer is on duty (a fraud signal).
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from .models import (
     Agency,
     Answer,
     Counter,
+    Officer,
+    OfficerShift,
     PopulationTotal,
     Procedure,
     Questionnaire,
@@ -73,6 +80,13 @@ PROCEDURES = [
 CRITERION_SHIFT = {"TC3": -0.45, "TC4": -0.2, "TT5": -0.35, "GY2": -0.3, "GY3": -0.4,
                    "GY4": -0.55, "CC1": 0.25, "CC6": 0.2, "KQ1": 0.15}
 QUARTERS_BACK = 5
+DROP_COUNTER, DROP_WEEKS, DROP_PER_WEEK, DROP_HISTORY_WEEKS = "H-AN-Q1", 2, 30, 19
+FRAUD_COUNTER, FRAUD_RATINGS, FRAUD_DAYS_AGO = "STP-Q1", 14, 9
+OFFICER_NAMES = ["Nguyễn Thị Lan", "Trần Văn Minh", "Lê Thị Hoa", "Phạm Quốc Hùng",
+                 "Hoàng Thị Mai", "Võ Văn Nam", "Đặng Thu Hà", "Bùi Đức Long", "Đỗ Thị Ngọc",
+                 "Huỳnh Văn Phúc", "Ngô Thị Thảo", "Dương Minh Tuấn"]
+#: PIN of every demo officer at the tablets (demo only; printed by ``flask sipas welcome``).
+DEMO_OFFICER_PIN = "2468"
 # Demo-only accounts, created solely by ``flask sipas demo`` on an empty database.
 DEMO_USERS = [
     ("admin", "sipas-demo-admin", "admin", None),
@@ -102,11 +116,15 @@ def load(session: Session, responses: int = 6000, seed: int = 2026,
     if questionnaire is None:
         raise RuntimeError("load the questionnaires first (flask sipas init)")
     session.flush()
-    made = _responses(session, rng, questionnaire, counters, responses, today)
+    officers = _officers(session, agencies)
+    made = _responses(session, rng, questionnaire, counters, responses, today, officers)
+    if responses > 0:
+        made += _planted(session, rng, questionnaire, counters, officers, today)
     totals = _totals(session, rng, made, today)
     for username, password, role, agency in DEMO_USERS:
         create_user(session, username, password, role, agency)
-    return {"users": len(DEMO_USERS), "agencies": len(agencies), "service_areas": len(areas), "counters": len(counters),
+    return {"users": len(DEMO_USERS), "agencies": len(agencies), "service_areas": len(areas),
+            "counters": len(counters), "officers": sum(map(len, officers.values())),
             "responses": len(made), "population_totals": totals}
 
 
@@ -136,6 +154,39 @@ def _agencies_and_counters(session, areas):
     return agencies, counters
 
 
+def _officers(session: Session, agencies: dict[str, Agency]) -> dict[int, list[Officer]]:
+    """Two or three officers for every agency with counters, each with the demo PIN, and the
+    first one on duty now at each of its counters."""
+    from werkzeug.security import generate_password_hash
+
+    by_agency: dict[int, list[Officer]] = {}
+    names = iter(OFFICER_NAMES * 10)
+    pin_hash = generate_password_hash(DEMO_OFFICER_PIN)   # one hash: every demo PIN is alike
+    for code, _name, _level, _parent, _areas, n_counters in AGENCIES:
+        if not n_counters:
+            continue
+        agency = agencies[code]
+        team = []
+        for k in range(2 + (n_counters > 1)):
+            officer = Officer(code=f"{code}-CB{k + 1}", name=next(names), agency=agency,
+                              pin_hash=pin_hash)
+            session.add(officer)
+            team.append(officer)
+        by_agency[agency.id] = team
+    session.flush()
+    for agency in agencies.values():
+        for counter in agency.counters:
+            session.add(OfficerShift(counter=counter, officer_id=by_agency[agency.id][0].id))
+    return by_agency
+
+
+def _on_duty(officers: dict[int, list[Officer]], agency_id: int, counter_id: int,
+             day: date, minute: int) -> int:
+    """The demo's rota: officers of an agency take turns by half-day."""
+    team = officers[agency_id]
+    return team[(day.toordinal() * 2 + (minute >= 240) + counter_id) % len(team)].id
+
+
 def _first_day(today: date) -> date:
     first = periods.parse(periods.quarter_of(today)).start
     for _ in range(QUARTERS_BACK - 1):
@@ -163,7 +214,7 @@ def _straightlining(values: np.ndarray) -> list[str | None]:
     return [straightlining([int(v) for v in row if v]) for row in values]
 
 
-def _responses(session, rng, questionnaire, counters, total, today):
+def _responses(session, rng, questionnaire, counters, total, today, officers):
     """Insert ``total`` synthetic responses (vectorised: the demo also feeds benchmarks).
 
     ``total`` 0 inserts nothing: an empty bulk insert would be one row of defaults."""
@@ -184,7 +235,10 @@ def _responses(session, rng, questionnaire, counters, total, today):
     area_pick = (rng.random(total) * np.array([len(served[i]) for i in picks])).astype(int)
     area_ids = [served[i][k] for i, k in zip(picks, area_pick)]
     offsets = rng.integers(0, days, total)
+    weekday = (first_day.weekday() + offsets) % 7
+    offsets = np.maximum(0, offsets - np.maximum(0, weekday - 4))   # weekends → the Friday
     minutes = rng.integers(0, 570, total)
+    minutes = np.where(minutes < 240, minutes, 360 + (minutes - 240) * 210 // 330)  # no lunch
     durations = rng.integers(40, 240, total)
     base = (4.3 + np.array([agency_effect[a] for a in agency_ids[picks]])
             + counter_effect[picks] + 0.15 * offsets / max(days, 1) + rng.normal(0, 0.6, total))
@@ -211,20 +265,33 @@ def _responses(session, rng, questionnaire, counters, total, today):
             "counter_id": int(counter_ids[picks[r]]), "agency_id": int(agency_ids[picks[r]]),
             "service_area_id": area_ids[r], "channel": str(channels[r]), "received_at": received,
             "survey_date": first_day + timedelta(days=int(offsets[r])),
+            "officer_id": (_on_duty(officers, int(agency_ids[picks[r]]),
+                                    int(counter_ids[picks[r]]),
+                                    first_day + timedelta(days=int(offsets[r])),
+                                    int(minutes[r])) if channels[r] == "kiosk" else None),
             "started_at": received - timedelta(seconds=int(durations[r])), "submitted_at": received,
             "duration_seconds": float(durations[r]), "locale": "vi",
             "status": "flagged" if flags[r] else "valid",
             "status_reason": "straightlining" if flags[r] else None,
+            "status_reason_detail": flags[r],
             "item_values": item_values[r],
             "gender": str(genders[r]) or None, "age_band": str(ages[r]) or None})
+    return _store(session, rows, values, items)
+
+
+def _store(session, rows: list[dict], values: np.ndarray, items: list[str]) -> list[dict]:
+    """Bulk-insert responses (``rows``), their answers (``values``: rows × items, 0 =
+    unanswered) and straight-lining flags, then rebuild the slices of their months."""
+    total = len(rows)
     first_id = (session.scalar(sa.select(sa.func.max(Response.id))) or 0) + 1
     ids = np.arange(first_id, first_id + total)
+    details = [row.pop("status_reason_detail", None) for row in rows]
     for row, rid in zip(rows, ids):
         row["id"] = int(rid)
     session.execute(sa.insert(Response.__table__), rows)
     _advance_sequence(session)
-    flagged = [{"response_id": int(ids[r]), "kind": "straightlining", "detail": flags[r]}
-               for r in range(total) if flags[r]]
+    flagged = [{"response_id": int(ids[r]), "kind": "straightlining", "detail": details[r]}
+               for r in range(total) if details[r]]
     if flagged:
         session.execute(sa.insert(ResponseFlag.__table__), flagged)
     rr, cc = np.nonzero(values)
@@ -234,6 +301,77 @@ def _responses(session, rng, questionnaire, counters, total, today):
     from . import slices, sums
     slices.rebuild(session.connection(), sorted({sums.month_of(r["survey_date"]) for r in rows}))
     return rows
+
+
+def _row(questionnaire, counter: Counter, area_id: int, received: datetime, values,
+         officer_id: int | None, rng, flag: str | None) -> dict:
+    """One synthetic kiosk response answered at ``received`` (UTC)."""
+    chars = np.where(values == 0, ord("-"), values + ord("0")).astype(np.uint8)
+    duration = int(rng.integers(60, 200))
+    return {"uuid": uuid.UUID(int=int(rng.integers(0, 2**63)) << 64 | int(rng.integers(0, 2**63)),
+                              version=4),
+            "questionnaire_id": questionnaire.id, "questionnaire_code": questionnaire.code,
+            "counter_id": counter.id, "agency_id": counter.agency_id, "service_area_id": area_id,
+            "channel": "kiosk", "received_at": received,
+            "survey_date": (received + timedelta(hours=7)).date(), "officer_id": officer_id,
+            "started_at": received - timedelta(seconds=duration), "submitted_at": received,
+            "duration_seconds": float(duration), "locale": "vi",
+            "status": "flagged" if flag else "valid",
+            "status_reason": "straightlining" if flag else None, "status_reason_detail": flag,
+            "item_values": bytes(chars).decode("ascii"), "gender": None, "age_band": None}
+
+
+def _office_moment(rng, day: date) -> datetime:
+    """A random moment of opening hours (07:30–11:30, 13:30–17:00 local) on ``day``, in UTC."""
+    minute = int(rng.integers(0, 450))
+    minute += 450 if minute < 240 else 540
+    return datetime.combine(day, time(0), UTC) + timedelta(minutes=minute - 420)
+
+
+def _planted(session, rng, questionnaire, counters, officers, today) -> list[dict]:
+    """The planted drop at ``DROP_COUNTER`` and the planted burst at ``FRAUD_COUNTER``."""
+    definition = questionnaire.definition
+    codes = qdefs.criterion_codes(definition)
+    items = qdefs.item_codes(definition)
+    scored = np.isin(items, codes)
+    by_code = {c.code: c for c in counters}
+    rows, blocks = [], []
+    drop = by_code[DROP_COUNTER]
+    area = next(a.id for a in drop.service_areas if a.code != OTHER_AREA)
+    this_monday = today - timedelta(days=today.weekday())
+    weeks = DROP_HISTORY_WEEKS + DROP_WEEKS
+    for w in range(weeks + 1):                      # the current week goes on at the new level
+        monday = this_monday - timedelta(weeks=weeks - w)
+        level = 4.3 if w < DROP_HISTORY_WEEKS else 3.55
+        base = level + rng.normal(0, 0.6, DROP_PER_WEEK)
+        values = _answer_matrix(rng, items, codes, base)
+        blocks.append(values)
+        flags = _straightlining(values[:, scored])
+        days = min(5, (today - monday).days + 1)
+        for r in range(DROP_PER_WEEK):
+            day = monday + timedelta(days=int(rng.integers(0, days)))
+            moment = _office_moment(rng, day)
+            local = moment + timedelta(hours=7)
+            rows.append(_row(questionnaire, drop, area, moment, values[r], _on_duty(
+                officers, drop.agency_id, drop.id, day, local.hour * 60 + local.minute - 450),
+                rng, flags[r]))
+    fraud = by_code[FRAUD_COUNTER]
+    area = next(a.id for a in fraud.service_areas if a.code != OTHER_AREA)
+    day = today - timedelta(days=FRAUD_DAYS_AGO)
+    while day.weekday() > 4:
+        day -= timedelta(days=1)
+    officer = officers[fraud.agency_id][1].id
+    values = np.where(np.array([[1] * len(items)]) > 0, 5, 0).repeat(FRAUD_RATINGS, axis=0)
+    values = values.astype(np.int64)
+    blocks.append(values)
+    start = datetime.combine(day, time(7, 5), UTC)           # 14:05 in Việt Nam
+    for r in range(FRAUD_RATINGS):
+        moment = start + timedelta(seconds=int(150 * r + rng.integers(0, 20)))
+        rows.append(_row(questionnaire, fraud, area, moment, values[r], officer, rng,
+                         _straightlining(values[r:r + 1, scored])[0]))
+    past = np.array([r["received_at"] <= datetime.now(UTC) for r in rows])
+    return _store(session, [r for r, keep in zip(rows, past) if keep], np.vstack(blocks)[past],
+                  items)
 
 
 def _advance_sequence(session: Session) -> None:

@@ -40,7 +40,7 @@ def recent_responses(session: Session, code: str, since: date
             answers[at] = decode_item_values(frame["item_values"].iloc[at],
                                              qdefs.item_codes(definition), codes)
     dates = pd.to_datetime(frame["survey_date"])
-    frame["week"] = (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.date
+    frame["week"] = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     moment = frame["submitted_at"].where(frame["submitted_at"].notna(), frame["received_at"])
     frame["at"] = pd.to_datetime(moment, utc=True).dt.tz_convert(LOCAL_TZ)
     return frame, answers, latest.definition

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +41,7 @@ def record(session: Session, found: list[Found]) -> list[Alert]:
             continue
         known.add(item.key)
         alert = Alert(key=item.key, kind=item.kind, level=item.level, unit_id=int(item.unit_id),
-                      agency_id=item.agency_id, starts=item.starts, ends=item.ends,
+                      agency_id=item.agency_id, starts=_utc(item.starts), ends=_utc(item.ends),
                       size=item.size, p_value=item.p_value, q_value=item.q_value,
                       evidence=item.evidence)
         try:
@@ -51,3 +51,8 @@ def record(session: Session, found: list[Found]) -> list[Alert]:
             continue
         added.append(alert)
     return added
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Times are stored in UTC (SQLite keeps no zone: a local time would read back wrong)."""
+    return None if moment is None else moment.astimezone(UTC)

@@ -143,7 +143,8 @@ def run(session: Session, now: datetime, send: bool = True) -> dict:
     calendar = Calendar.from_config(config)
     today = now.astimezone(LOCAL_TZ).date()
     since = monday(today) - timedelta(weeks=int(config["ALERT_WEEKS"]))
-    found = silent_tablets(session, calendar, now, float(config["SILENT_WORKING_HOURS"]))
+    found = silent_tablets(session, calendar, now, float(config["SILENT_WORKING_HOURS"]),
+                           float(config["SILENT_P_VALUE"]))
     code = config.get("CITIZEN_QUESTIONNAIRE", "sipas")
     frame, answers, definition = recent_responses(session, code, since)
     found += drops(session, frame, answers, definition, today)
