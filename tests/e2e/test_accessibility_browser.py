@@ -20,6 +20,7 @@ import survey.public.routes as public_routes
 from survey.extensions import db
 from survey.models import (
     Agency,
+    Alert,
     Answer,
     Counter,
     Procedure,
@@ -262,6 +263,8 @@ def _ids(app) -> dict[str, int]:
                                    ("user", User), ("response", Response)]}
         ids["questionnaire"] = (db.session.query(Questionnaire).filter_by(code="sipas")
                                 .order_by(Questionnaire.version.desc()).first().id)
+        for name, kind in (("drop_alert", "drop"), ("burst_alert", "top_burst")):
+            ids[name] = db.session.query(Alert.id).filter_by(kind=kind).limit(1).scalar()
         return ids
 
 
@@ -308,9 +311,13 @@ def demo_server(app, live_server):
     from survey.reports.compute import clear_cache
 
     clear_cache()
+    from survey.alerts import watch
+    from survey.alerts.calendar import LOCAL_TZ
+
     with app.app_context():
         demo.load(db.session, responses=400, today=date(2026, 11, 23))
         db.session.commit()
+        watch.run(db.session, datetime(2026, 11, 25, 16, 0, tzinfo=LOCAL_TZ), send=False)
     yield live_server
     clear_cache()
 
@@ -353,6 +360,9 @@ def test_staff_pages_have_no_wcag_violations(app, demo_server, new_context, audi
         ("quality-flag", f"/admin/quality/{ids['response']}/flag"),
         ("quality-exclude", f"/admin/quality/{ids['response']}/exclude"),
         ("set-aside", "/admin/set-aside"),
+        ("alerts", "/alerts/?status=all"),
+        ("alert-drop", f"/alerts/{ids['drop_alert']}"),
+        ("alert-burst", f"/alerts/{ids['burst_alert']}"),
     ]
     if ids["procedure"]:
         pages.append(("procedure-edit", f"/admin/procedures/{ids['procedure']}/edit"))
