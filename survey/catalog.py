@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ from .models import (
     ROLES,
     Agency,
     Counter,
+    Officer,
     PopulationTotal,
     Questionnaire,
     RetiredToken,
@@ -146,15 +148,31 @@ def _check_total_row(row: dict, agencies: dict, areas: dict) -> list[str]:
     return problems
 
 
+EMAIL_MAX_LEN = 254
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+                    r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\Z")
+
+
+def valid_email(value: object) -> bool:
+    """Whether ``value`` is a plain e-mail address a digest can be sent to (ASCII, one @, a
+    dotted domain, no spaces or line breaks)."""
+    return isinstance(value, str) and len(value) <= EMAIL_MAX_LEN and bool(_EMAIL.match(value))
+
+
 def create_user(session: Session, username: str, password: str, role: str,
-                agency_code: str | None = None) -> User:
-    """Create a workspace user; agency viewers must name their agency."""
+                agency_code: str | None = None, *, officer_code: str | None = None,
+                email: str | None = None) -> User:
+    """Create a workspace user; agency viewers must name their agency, officer accounts their
+    officer (whose agency becomes the account's)."""
     if role not in ROLES:
         raise CatalogError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if len(password) < 10:
         raise CatalogError("the password must have at least 10 characters")
     if session.scalars(sa.select(User).where(User.username == username)).first():
         raise CatalogError(f"user {username!r} already exists")
+    email = (email or "").strip() or None
+    if email is not None and not valid_email(email):
+        raise CatalogError(f"{email!r} is not an e-mail address")
     agency = None
     if agency_code:
         agency = session.scalars(sa.select(Agency).where(Agency.code == agency_code)).first()
@@ -162,8 +180,31 @@ def create_user(session: Session, username: str, password: str, role: str,
             raise CatalogError(f"unknown agency {agency_code!r}")
     if role == "agency_viewer" and agency is None:
         raise CatalogError("an agency_viewer needs --agency CODE")
-    user = User(username=username, role=role, agency_id=agency.id if agency else None)
+    officer = _account_officer(session, role, officer_code, agency)
+    if officer is not None:
+        agency = session.get(Agency, officer.agency_id)
+    user = User(username=username, role=role, agency_id=agency.id if agency else None,
+                officer_id=officer.id if officer else None, email=email)
     user.set_password(password)
     session.add(user)
     session.flush()
     return user
+
+
+def _account_officer(session: Session, role: str, officer_code: str | None,
+                     agency: Agency | None) -> Officer | None:
+    """The officer of an officer account (checked), None for the other roles."""
+    if role != "officer":
+        if officer_code:
+            raise CatalogError("--officer is only for role officer")
+        return None
+    if not officer_code:
+        raise CatalogError("an officer account needs --officer CODE")
+    officer = session.scalars(sa.select(Officer).where(Officer.code == officer_code)).first()
+    if officer is None:
+        raise CatalogError(f"unknown officer {officer_code!r}")
+    if not officer.active:
+        raise CatalogError(f"officer {officer_code!r} is inactive")
+    if agency is not None and agency.id != officer.agency_id:
+        raise CatalogError("an officer account has the officer's agency: leave out --agency")
+    return officer

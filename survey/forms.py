@@ -3,7 +3,7 @@
 WTForms ships no Vietnamese catalogue, so its built-in messages ("This field is required.")
 are translated in ``translations/core`` like the rest of the interface.
 """
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations, gettext
 from flask_wtf import FlaskForm
 
 
@@ -14,7 +14,9 @@ class _CatalogueTranslations:
         return gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        # Not Flask-Babel's ngettext: it would fill in "%(num)s" at once, and WTForms' own
+        # messages ("longer than %(max)d characters") are filled in by WTForms afterwards.
+        return get_translations().ngettext(singular, plural, n)
 
 
 class Form(FlaskForm):

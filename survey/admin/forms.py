@@ -23,6 +23,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -199,18 +200,38 @@ class TotalsUploadForm(Form):
     submit = SubmitField(_l("Check and import"))
 
 
+def email_address(_form, field) -> None:
+    """A plain e-mail address (``catalog.valid_email``); empty is allowed."""
+    from ..catalog import valid_email
+
+    if field.data and not valid_email(field.data):
+        raise StopValidation(_l("Enter an e-mail address such as ten@example.gov.vn."))
+
+
 class UserForm(Form):
     """Create a workspace user."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64), CODE])
     role = SelectField(_l("Role"), choices=options([
         ("admin", _l("Administrator")), ("analyst", _l("Analyst")),
-        ("agency_viewer", _l("Agency viewer"))]))
+        ("agency_viewer", _l("Agency viewer")), ("officer", _l("Officer (own results only)"))]))
     agency_id = SelectField(_l("Agency (for agency viewers)"), coerce=int)
+    officer_id = SelectField(_l("Officer (for officer accounts; their agency is used)"),
+                             coerce=int, default=0)
+    email = StringField(_l("E-mail address (optional, for the daily alert digest)"),
+                        filters=[clean_text], validators=[Length(max=254), email_address])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=256)])
     confirm = PasswordField(_l("Repeat the password"), validators=[
         EqualTo("password", _l("The passwords differ."))])
     submit = SubmitField(_l("Create user"))
+
+
+class EmailForm(Form):
+    """Change a user's e-mail address (empty removes it)."""
+
+    email = StringField(_l("E-mail address (optional, for the daily alert digest)"),
+                        filters=[clean_text], validators=[Length(max=254), email_address])
+    submit = SubmitField(_l("Save"))
 
 
 class PasswordResetForm(Form):

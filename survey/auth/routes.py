@@ -6,18 +6,26 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import audit
 from ..extensions import db
 from ..main.security import safe_next
+from ..models import User
 from . import access, bp  # noqa: F401
 from .forms import LoginForm
 from .login import attempt
 
 HOME = "/reports/"
+OFFICER_HOME = "/officers/me"
+
+
+def home_for(user: User | None) -> str:
+    """Where a signed-in user lands: an officer account on its own results (it may open
+    nothing else), everyone else on the reports."""
+    return OFFICER_HOME if getattr(user, "role", None) == "officer" else HOME
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The sign-in form; a locked account is told so without confirming that it exists."""
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(request.args.get("next"), HOME))
+        return redirect(safe_next(request.args.get("next"), home_for(current_user)))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -30,7 +38,7 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(result.user)
-            return redirect(safe_next(form.next.data, HOME))
+            return redirect(safe_next(form.next.data, home_for(result.user)))
         if result.state == "locked":
             flash(_("Too many failed sign-in attempts. Sign-in with this name is locked for "
                     "%(minutes)s minutes.", minutes=result.minutes), "error")
