@@ -113,3 +113,11 @@ def test_the_data_formats_carry_the_flags(awkward, client, login_as):
     book = load_workbook(io.BytesIO(client.get(f"/reports/export.xlsx?period={PERIOD}").data))
     flags = {row[7] for row in book.worksheets[-1].iter_rows(min_row=4, values_only=True)}
     assert {"phiếu > hồ sơ", "chưa có số hồ sơ"} <= flags
+
+
+@pytest.mark.parametrize("query", ["agency=%00", "service_area=DAT%00DAI",
+                                   "questionnaire=sipas%00", "period=2026%00"])
+def test_a_control_character_in_a_filter_is_a_bad_request(analyst, query):
+    """A NUL would reach a code lookup as text, which PostgreSQL refuses (once a 500)."""
+    assert analyst.get(f"/reports/?{query}").status_code == 400
+    assert analyst.get(f"/reports/export.csv?{query}").status_code == 400
