@@ -1,11 +1,14 @@
 """Vietnamese first: every text marked for translation has a Vietnamese translation."""
 from pathlib import Path
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-METHODS = [("survey/**.py", "python"), ("templates/**.html", "jinja2")]
+METHODS = [("survey/**.py", "python"), ("templates/**.html", "jinja2"),
+           ("templates/**.txt", "jinja2")]
+#: Babel's keywords and the lazy ones the app marks texts with (``_l``, ``lazy_gettext``).
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
 
 
 def _vietnamese_catalogue() -> dict[str, str]:
@@ -22,7 +25,7 @@ def _vietnamese_catalogue() -> dict[str, str]:
 def _marked_messages() -> dict[str, str]:
     found = {}
     for filename, _line, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map=METHODS):
+            str(ROOT), method_map=METHODS, keywords=KEYWORDS):
         key = message if isinstance(message, str) else message[0]
         found[key] = filename
     return found
