@@ -172,7 +172,7 @@ def _profile_distance(f, t_hat: float, bound: float) -> float | None:
     target = f(t_hat) + 0.5
     if f(bound) <= target:
         return None
-    return abs(optimize.brentq(lambda t: f(t) - target, t_hat, bound, xtol=1e-6) - t_hat)
+    return abs(optimize.brentq(lambda t: f(t) - target, t_hat, bound, xtol=1e-12) - t_hat)
 
 
 def fit_concentration(y, n, mu) -> tuple[float, float]:
@@ -191,7 +191,7 @@ def fit_concentration(y, n, mu) -> tuple[float, float]:
         return _neg_loglik(t, y, n, mu)
 
     t_hat = float(optimize.minimize_scalar(f, bounds=(lo, hi), method="bounded",
-                                           options={"xatol": 1e-6}).x)
+                                           options={"xatol": 1e-10}).x)
     h = 1e-2
     curvature = (f(t_hat + h) - 2 * f(t_hat) + f(t_hat - h)) / h ** 2
     if lo + h < t_hat < hi - h and curvature > 0:
