@@ -272,20 +272,48 @@ def import_totals_command(path: str) -> None:
 
 @sipas_cli.command("create-user")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "analyst", "agency_viewer"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "analyst", "agency_viewer", "officer"]),
+              required=True)
 @click.option("--agency", "agency_code", default=None, help="Agency code (agency viewers).")
+@click.option("--officer", "officer_code", default=None,
+              help="Officer code (officer accounts; the officer's agency is the account's).")
+@click.option("--email", default=None, help="E-mail address (daily alert digest).")
 @click.password_option(envvar="SIPAS_NEW_USER_PASSWORD")
 @with_appcontext
 def create_user_command(username: str, role: str, agency_code: str | None,
-                        password: str) -> None:
+                        officer_code: str | None, email: str | None, password: str) -> None:
     """Create a workspace user (the password is asked for, or read from the environment)."""
     try:
-        catalog.create_user(db.session, username, password, role, agency_code)
+        catalog.create_user(db.session, username, password, role, agency_code,
+                            officer_code=officer_code, email=email)
     except catalog.CatalogError as exc:
         db.session.rollback()
         fail(str(exc))
     db.session.commit()
     click.echo(f"User {username} ({role}) created.")
+
+
+@sipas_cli.command("import-officers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_officers_command(path: str) -> None:
+    """Attach officers to responses from a CSV ``dossier_code,officer_code``; nothing is
+    imported when any line is wrong."""
+    from .officers import importer
+
+    text = importer.decode(Path(path).read_bytes())
+    report = importer.import_officers(db.session, text, current_app.config["DOSSIER_HASH_KEY"],
+                                      None, Path(path).name)
+    if not report.ok:
+        db.session.rollback()
+        for problem in report.problems:
+            click.echo(f"  {problem.text()}", err=True)
+        fail(f"nothing imported: {len(report.problems)} problem(s)")
+    db.session.commit()
+    for item in report.replaced:
+        click.echo(f"line {item.line}: officer {item.previous} replaced by {item.officer}")
+    click.echo(f"{report.rows} lines: {report.changed} responses changed, "
+               f"{report.unchanged} already had their officer.")
 
 
 @sipas_cli.command("welcome")
@@ -301,6 +329,19 @@ def welcome_command(limit: int) -> None:
     if demo.is_loaded(db.session):
         for username, password, role, _agency in demo.DEMO_USERS:
             click.echo(f"    {role:<14} user {username!r}, password {password!r}")
+        username, password, code = demo.DEMO_OFFICER_USER
+        click.echo(f"    {'officer':<14} user {username!r}, password {password!r} "
+                   f"(officer {code}: own results only)")
+        click.echo(f"  At a kiosk, the Staff button signs an officer on: code e.g. {code}, "
+                   f"PIN {demo.DEMO_OFFICER_PIN} (demo only)")
+    import sqlalchemy as sa
+
+    from .models import Alert
+    open_alerts = db.session.scalar(sa.select(sa.func.count()).select_from(Alert).where(
+        Alert.status == "open"))
+    if open_alerts:
+        click.echo(f"  Alerts to review: {open_alerts} at {base}/alerts/ "
+                   "(found by flask sipas watch)")
     for row in counter_rows()[:limit]:
         click.echo(f"  {row['agency_name']} – {row['counter']}:")
         click.echo(f"    kiosk (tablet): {row['kiosk_url']}")

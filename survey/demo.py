@@ -93,6 +93,8 @@ DEMO_USERS = [
     ("analyst", "sipas-demo-analyst", "analyst", None),
     ("viewer", "sipas-demo-viewer", "agency_viewer", "H-AN"),
 ]
+#: The demo officer's own account: (username, password, officer code).
+DEMO_OFFICER_USER = ("officer", "sipas-demo-officer", "H-AN-CB1")
 
 
 def is_loaded(session: Session) -> bool:
@@ -123,7 +125,9 @@ def load(session: Session, responses: int = 6000, seed: int = 2026,
     totals = _totals(session, rng, made, today)
     for username, password, role, agency in DEMO_USERS:
         create_user(session, username, password, role, agency)
-    return {"users": len(DEMO_USERS), "agencies": len(agencies), "service_areas": len(areas),
+    username, password, officer_code = DEMO_OFFICER_USER
+    create_user(session, username, password, "officer", officer_code=officer_code)
+    return {"users": len(DEMO_USERS) + 1, "agencies": len(agencies), "service_areas": len(areas),
             "counters": len(counters), "officers": sum(map(len, officers.values())),
             "responses": len(made), "population_totals": totals}
 
