@@ -23,6 +23,7 @@ from survey.models import (
     Alert,
     Answer,
     Counter,
+    Officer,
     Procedure,
     Questionnaire,
     Response,
@@ -263,6 +264,7 @@ def _ids(app) -> dict[str, int]:
                                    ("user", User), ("response", Response)]}
         ids["questionnaire"] = (db.session.query(Questionnaire).filter_by(code="sipas")
                                 .order_by(Questionnaire.version.desc()).first().id)
+        ids["officer"] = db.session.query(Officer.id).order_by(Officer.id).limit(1).scalar()
         for name, kind in (("drop_alert", "drop"), ("burst_alert", "top_burst")):
             ids[name] = db.session.query(Alert.id).filter_by(kind=kind).limit(1).scalar()
         return ids
@@ -363,6 +365,13 @@ def test_staff_pages_have_no_wcag_violations(app, demo_server, new_context, audi
         ("alerts", "/alerts/?status=all"),
         ("alert-drop", f"/alerts/{ids['drop_alert']}"),
         ("alert-burst", f"/alerts/{ids['burst_alert']}"),
+        ("officers", "/officers/"),
+        ("officer-new", "/officers/new"),
+        ("officer-edit", f"/officers/{ids['officer']}/edit"),
+        ("officer-pin", f"/officers/{ids['officer']}/pin"),
+        ("officer-results", "/officers/results"),
+        ("officer", f"/officers/{ids['officer']}"),
+        ("officers-import", "/officers/import"),
     ]
     if ids["procedure"]:
         pages.append(("procedure-edit", f"/admin/procedures/{ids['procedure']}/edit"))
@@ -370,6 +379,13 @@ def test_staff_pages_have_no_wcag_violations(app, demo_server, new_context, audi
         response = page.goto(url + path)
         assert response.status == 200, (path, response.status)
         audit(page, f"staff/{name}")
+    officer = new_context(viewport={"width": 390, "height": 844}).new_page()
+    officer.goto(url + "/auth/login")
+    officer.fill("input[name=username]", "officer")
+    officer.fill("input[name=password]", "sipas-demo-officer")
+    officer.locator("form [type=submit]").click()
+    officer.wait_for_url("**/officers/me")
+    audit(officer, "staff/officer-own-results-phone")
     audit.assert_clean()
 
 
