@@ -2,7 +2,6 @@
 officer, signed-in clients and CSRF tokens from the real pages."""
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -10,52 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from survey.extensions import db
+from tests.integration.conftest import csrf_token
 
-TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 PASSWORD = "correct-horse-battery"
 DAY = date(2026, 8, 14)
 PERIOD = "2026-Q3"
-
-
-def csrf_token(client, page: str) -> str:
-    """The CSRF token of the first form on ``page`` (fails the test when there is none)."""
-    html = client.get(page).get_data(as_text=True)
-    match = TOKEN.search(html)
-    assert match, f"no CSRF token on {page}"
-    return match.group(1)
-
-
-@pytest.fixture
-def submit(client):
-    """POST ``data`` to ``url`` with the CSRF token read from ``page`` (default: ``url``)."""
-
-    def post(url: str, data: dict | None = None, page: str | None = None, **kwargs):
-        payload = dict(data or {})
-        payload["csrf_token"] = csrf_token(client, page or url)
-        return client.post(url, data=payload, **kwargs)
-
-    return post
-
-
-@pytest.fixture
-def token_of(client):
-    """The CSRF token of a page, as ``client`` sees it."""
-    return lambda page: csrf_token(client, page)
-
-
-@pytest.fixture
-def in_db(app):
-    """Run ``fn(session)`` in an application context and commit; returned rows stay readable."""
-
-    def run(fn):
-        with app.app_context():
-            result = fn(db.session)
-            db.session.flush()
-            db.session.expunge_all()
-            db.session.commit()
-            return result
-
-    return run
 
 
 @pytest.fixture
@@ -167,22 +125,6 @@ def as_officer(app, sign_in):
         return user_id
 
     return login
-
-
-@pytest.fixture
-def session_token(app, client):
-    """A valid CSRF token for ``client``'s session, for users who can open no form page."""
-    import secrets
-
-    from itsdangerous import URLSafeTimedSerializer
-
-    def make() -> str:
-        raw = secrets.token_hex(20)
-        with client.session_transaction() as session:
-            session["csrf_token"] = raw
-        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
-
-    return make
 
 
 # -- a period of answers with officers, and the SIPAS index computed by hand -------------------

@@ -106,7 +106,7 @@ def test_each_user_sees_the_alerts_of_their_scope(app, client, watched, login_as
 
 
 def test_an_analyst_reviews_an_alert_and_it_is_audited(app, client, watched, login_as):
-    from tests.integration.workspace.conftest import csrf_token
+    from tests.integration.conftest import csrf_token
 
     with app.app_context():
         alert_id = db.session.scalar(sa.select(Alert.id).where(Alert.kind == "top_burst")
