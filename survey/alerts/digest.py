@@ -11,7 +11,7 @@ first one).
 from __future__ import annotations
 
 import smtplib
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -75,7 +75,7 @@ def _text(session: Session, alerts: list[Alert], base_url: str) -> tuple[str, st
 
 def prepare(session: Session, day: date, now: datetime | None = None) -> list[DigestDelivery]:
     """Write today's digest of every recipient who has new alerts (once per user and day)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)   # SQLite compares times as text: always in UTC
     made = []
     for user in recipients(session):
         exists = session.scalar(sa.select(DigestDelivery.id).where(

@@ -141,6 +141,7 @@ def run(session: Session, now: datetime, send: bool = True) -> dict:
     """Every check at ``now``; the alerts stored, the digests written and (``send``) sent."""
     config = current_app.config
     calendar = Calendar.from_config(config)
+    now = now.astimezone(UTC)        # SQLite compares times as text: always in UTC
     today = now.astimezone(LOCAL_TZ).date()
     since = monday(today) - timedelta(weeks=int(config["ALERT_WEEKS"]))
     found = silent_tablets(session, calendar, now, float(config["SILENT_WORKING_HOURS"]),
