@@ -207,4 +207,8 @@ def _account_officer(session: Session, role: str, officer_code: str | None,
         raise CatalogError(f"officer {officer_code!r} is inactive")
     if agency is not None and agency.id != officer.agency_id:
         raise CatalogError("an officer account has the officer's agency: leave out --agency")
+    taken = session.scalar(sa.select(User.username).where(
+        User.officer_id == officer.id, User.active.is_(True)).limit(1))
+    if taken is not None:
+        raise CatalogError(f"officer {officer_code!r} already has the account {taken!r}")
     return officer

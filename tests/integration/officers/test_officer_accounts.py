@@ -112,7 +112,9 @@ def test_create_user_on_the_command_line_makes_an_officer_account(app, runner, p
             (["x4", "--role", "analyst", "--officer", "CB01"], "only for role officer"),
             (["x5", "--role", "officer", "--officer", "CB01", "--agency", "SNV"],
              "leave out --agency"),
-            (["x6", "--role", "analyst", "--email", "nope"], "is not an e-mail address")):
+            (["x6", "--role", "analyst", "--email", "nope"], "is not an e-mail address"),
+            (["x7", "--role", "officer", "--officer", "CB01"],
+             "officer 'CB01' already has the account 'lan'")):
         result = runner.invoke(args=["sipas", "create-user", *args], env=env)
         assert result.exit_code == 1, args
         assert message in result.output + getattr(result, "stderr", ""), args
