@@ -1,6 +1,8 @@
 """The workspace audit log: who changed what, when, with the values before and after."""
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -10,17 +12,22 @@ from sqlalchemy.orm import Session
 from .models import AuditEvent, User
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-safe copy of ``value`` (dates as ISO text, sets as sorted lists)."""
+def plain(value: Any) -> Any:
+    """A JSON-safe copy of ``value`` (dates as ISO text, sets as sorted lists, numpy numbers
+    as Python ones, NaN as None: JSON has no NaN)."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        items = [_plain(v) for v in value]
+        items = [plain(v) for v in value]
         return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return None if math.isnan(value) else float(value)
     return str(value)
 
 
@@ -31,14 +38,14 @@ def record(session: Session, user: User | None, action: str, entity: str,
         user, "is_anonymous", False) else None
     event = AuditEvent(user_id=user_id, action=action, entity=entity,
                        entity_id=None if entity_id is None else str(entity_id)[:64],
-                       before=_plain(before), after=_plain(after))
+                       before=plain(before), after=plain(after))
     session.add(event)
     return event
 
 
 def snapshot(obj: Any, fields: tuple[str, ...]) -> dict:
     """The named attributes of ``obj`` as a plain dict, for before/after values."""
-    return {name: _plain(getattr(obj, name)) for name in fields}
+    return {name: plain(getattr(obj, name)) for name in fields}
 
 
 def toggle_active(session: Session, user: User, obj: Any, entity: str,

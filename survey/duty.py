@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from . import audit
+from .auth.login import aware
 from .models import Counter, Officer, OfficerShift, utcnow
 
 PIN_PATTERN = r"^[0-9]{4,8}$"
@@ -49,13 +50,6 @@ def end_shifts(session: Session, now: datetime, reason: str, *, counter_id: int 
     return session.execute(query.values(ended_at=now, ended_reason=reason)).rowcount
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite gives naive UTC back
-        from datetime import UTC
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def sign_on(session: Session, counter: Counter, code: str, pin: str,
             now: datetime | None = None) -> SignOn:
     """Put the officer with ``code`` on duty at ``counter`` when ``pin`` is theirs.
@@ -69,7 +63,7 @@ def sign_on(session: Session, counter: Counter, code: str, pin: str,
                              .with_for_update())
     if officer is None or not officer.active or officer.agency_id != counter.agency_id:
         return SignOn("unknown")
-    locked = _aware(officer.locked_until)
+    locked = aware(officer.locked_until)
     if locked is not None and locked > now:
         return SignOn("locked", locked_until=locked)
     if not officer.check_pin(pin):

@@ -115,7 +115,7 @@ def responses_frame(
                           ("service_area", ServiceArea)):
         codes_by_id = dict(session.execute(sa.select(model.id, model.code)).all())
         frame[column] = frame[f"{column}_id"].map(codes_by_id)
-    answers = _criterion_matrix(session, frame, codes)
+    answers = criterion_matrix(session, frame, codes)
     frame = pd.concat([frame, pd.DataFrame(answers, columns=codes, index=frame.index)], axis=1)
     dates = pd.to_datetime(frame["survey_date"])
     frame["quarter"] = dates.dt.year.astype(str) + "-Q" + dates.dt.quarter.astype(str)
@@ -162,8 +162,10 @@ def _part(quarter: periods.Period, chosen: periods.Period | None) -> periods.Per
     return periods.parse(f"{start.isoformat()}..{(end - timedelta(days=1)).isoformat()}")
 
 
-def _criterion_matrix(session: Session, frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
-    """Answers to ``codes`` (NaN = unanswered) decoded from each response's ``item_values``."""
+def criterion_matrix(session: Session, frame: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """Answers to ``codes`` (NaN = unanswered) decoded from each response's ``item_values``
+    (``frame``: ``id``, ``questionnaire_id``, ``item_values``; a missing one is rebuilt from
+    the Answer rows and written back into ``frame``)."""
     import numpy as np
 
     out = np.full((len(frame), len(codes)), np.nan)

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .. import questionnaires as qdefs
-from ..models import Questionnaire, Response
-from ..queries import COUNTED, decode_item_values, item_values_filled, latest_questionnaire
+from ..models import Response
+from ..queries import COUNTED, criterion_matrix, latest_questionnaire
 from .calendar import LOCAL_TZ
 
 KEYS = ["id", "survey_date", "submitted_at", "received_at", "counter_id", "agency_id",
@@ -31,14 +31,7 @@ def recent_responses(session: Session, code: str, since: date
         .where(Response.questionnaire_code == code, Response.status.in_(COUNTED),
                Response.survey_date >= since).order_by(Response.id)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=KEYS)
-    codes = qdefs.criterion_codes(latest.definition)
-    answers = np.full((len(frame), len(codes)), np.nan)
-    if len(frame):
-        frame["item_values"] = item_values_filled(session, frame)
-        for questionnaire_id, at in frame.groupby("questionnaire_id").indices.items():
-            definition = session.get(Questionnaire, int(questionnaire_id)).definition
-            answers[at] = decode_item_values(frame["item_values"].iloc[at],
-                                             qdefs.item_codes(definition), codes)
+    answers = criterion_matrix(session, frame, qdefs.criterion_codes(latest.definition))
     dates = pd.to_datetime(frame["survey_date"])
     frame["week"] = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date
     moment = frame["submitted_at"].where(frame["submitted_at"].notna(), frame["received_at"])

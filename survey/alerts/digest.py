@@ -20,6 +20,7 @@ from flask_babel import force_locale
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..auth.login import aware
 from ..models import Agency, Alert, DigestDelivery, User, utcnow
 from .describe import kind_label, size_text, unit_names
 
@@ -45,7 +46,7 @@ def _since(session: Session, user: User, now: datetime) -> datetime:
                           .where(DigestDelivery.user_id == user.id))
     if last is None:
         return now - timedelta(days=FIRST_DIGEST_DAYS)
-    return last if last.tzinfo else last.replace(tzinfo=now.tzinfo)
+    return aware(last)
 
 
 def new_alerts(session: Session, user: User, now: datetime) -> list[Alert]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..auth.login import aware
 from ..models import Counter, Response
 from .calendar import LOCAL_TZ, Calendar
 from .store import Found
@@ -25,14 +26,10 @@ from .store import Found
 RATE_DAYS = 28
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _answered_hours(moments: list[datetime], calendar: Calendar) -> int:
     """Distinct opening hours (local date and hour) in which the tablet answered."""
     return len({(local.date(), local.hour) for local in (
-        _aware(m).astimezone(LOCAL_TZ) for m in moments) if calendar.is_open(local)})
+        aware(m).astimezone(LOCAL_TZ) for m in moments) if calendar.is_open(local)})
 
 
 def silent_tablets(session: Session, calendar: Calendar, now: datetime, hours: float,
@@ -51,7 +48,7 @@ def silent_tablets(session: Session, calendar: Calendar, now: datetime, hours: f
         by_counter.setdefault(counter_id, (code, agency_id, []))[2].append(received)
     found = []
     for counter_id, (code, agency_id, moments) in by_counter.items():
-        last_at = max(_aware(m) for m in moments)
+        last_at = max(aware(m) for m in moments)
         silent = calendar.working_hours_between(last_at, now)
         exposure = calendar.working_hours_between(since, last_at)
         if silent < hours or exposure < 1:

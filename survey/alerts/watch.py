@@ -13,6 +13,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from ..audit import plain
 from ..models import Counter, Officer
 from . import digest
 from .calendar import LOCAL_TZ, Calendar
@@ -29,22 +30,6 @@ def _float(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, (pd.Timestamp, datetime)):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 def _agency_of(session: Session, level: str, unit_id: int) -> int | None:
     if level == "agency":
         return unit_id
@@ -58,16 +43,14 @@ def _start_of(week) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=LOCAL_TZ)
 
 
-def drops(session: Session, frame: pd.DataFrame, answers: np.ndarray, definition: dict,
+def drops(session: Session, frame: pd.DataFrame, answers: np.ndarray, structure,
           today) -> list[Found]:
     """An alert for every unit-week whose index dropped below its own baseline (complete weeks
     only: the current week is tested once it is over)."""
     from analysis import warning
-    from analysis.sipas import Structure
 
     if not len(frame):
         return []
-    structure = Structure.from_definition(definition)
     weekly = warning.weekly_indices(frame[UNITS + ["week"]], answers, structure, UNITS)
     complete = sorted(w for w in weekly["week"].unique() if pd.Timestamp(w).date()
                       < monday(today))
@@ -83,7 +66,7 @@ def drops(session: Session, frame: pd.DataFrame, answers: np.ndarray, definition
             unit_id=unit, agency_id=_agency_of(session, level, unit), starts=_start_of(week),
             ends=_start_of(week) + timedelta(days=7), size=_float(row.drop),
             p_value=_float(row.p), q_value=_float(row.q),
-            evidence=_plain({"week": week, "index_this_week": _float(row.estimate),
+            evidence=plain({"week": week, "index_this_week": _float(row.estimate),
                              "responses_this_week": int(row.n),
                              "baseline_index": _float(row.baseline),
                              "baseline_responses": int(row.baseline_n),
@@ -92,12 +75,9 @@ def drops(session: Session, frame: pd.DataFrame, answers: np.ndarray, definition
     return found
 
 
-def fraud_frame(frame: pd.DataFrame, answers: np.ndarray, definition: dict,
+def fraud_frame(frame: pd.DataFrame, answers: np.ndarray, structure,
                 calendar: Calendar) -> pd.DataFrame:
     """The frame ``analysis.fraud`` reads: units, local time, all-top, off-hours, pattern."""
-    from analysis.sipas import Structure
-
-    structure = Structure.from_definition(definition)
     answered = np.isfinite(answers)
     top = answered.any(axis=1) & np.all(~answered | (answers == structure.scale_max), axis=1)
     at = frame["at"]
@@ -108,8 +88,8 @@ def fraud_frame(frame: pd.DataFrame, answers: np.ndarray, definition: dict,
         "pattern": frame["item_values"]})
 
 
-def fraud_signals(session: Session, frame: pd.DataFrame, answers: np.ndarray,
-                  definition: dict, calendar: Calendar, review_from: datetime) -> list[Found]:
+def fraud_signals(session: Session, frame: pd.DataFrame, answers: np.ndarray, structure,
+                  calendar: Calendar, review_from: datetime) -> list[Found]:
     """An alert for every fraud signal of the reviewed period (kiosk answers: a tablet is the
     device the patterns concern)."""
     from analysis import fraud
@@ -117,7 +97,7 @@ def fraud_signals(session: Session, frame: pd.DataFrame, answers: np.ndarray,
     kiosk = (frame["channel"] == "kiosk").to_numpy()
     if not kiosk.any():
         return []
-    data = fraud_frame(frame[kiosk].reset_index(drop=True), answers[kiosk], definition,
+    data = fraud_frame(frame[kiosk].reset_index(drop=True), answers[kiosk], structure,
                        calendar)
     table = fraud.signals(data, ["counter_id", "officer_id"],
                           pd.Timestamp(review_from.astimezone(LOCAL_TZ).replace(tzinfo=None)))
@@ -132,7 +112,7 @@ def fraud_signals(session: Session, frame: pd.DataFrame, answers: np.ndarray,
             level=level, unit_id=unit, agency_id=_agency_of(session, level, unit),
             starts=start, ends=end, size=_float(row.count), p_value=_float(row.p),
             q_value=_float(row.q),
-            evidence=_plain({"count": row.count, "expected": row.expected,
+            evidence=plain({"count": row.count, "expected": row.expected,
                              "statistic": row.statistic, **(row.evidence or {})})))
     return found
 
@@ -147,11 +127,14 @@ def run(session: Session, now: datetime, send: bool = True) -> dict:
     found = silent_tablets(session, calendar, now, float(config["SILENT_WORKING_HOURS"]),
                            float(config["SILENT_P_VALUE"]))
     code = config.get("CITIZEN_QUESTIONNAIRE", "sipas")
+    from analysis.sipas import Structure
+
     frame, answers, definition = recent_responses(session, code, since)
-    found += drops(session, frame, answers, definition, today)
+    structure = Structure.from_definition(definition)
+    found += drops(session, frame, answers, structure, today)
     review_from = datetime(today.year, today.month, today.day, tzinfo=LOCAL_TZ) - timedelta(
         days=int(config["ALERT_REVIEW_DAYS"]))
-    found += fraud_signals(session, frame, answers, definition, calendar, review_from)
+    found += fraud_signals(session, frame, answers, structure, calendar, review_from)
     added = record(session, found)
     session.commit()
     written = digest.prepare(session, today, now)

@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, duty
 from ..admin.agencies import agency_choices, agency_tree
 from ..admin.forms import ConfirmForm
 from ..auth.access import role_required
 from ..extensions import db
-from ..models import Agency, Officer
+from ..models import Agency, Officer, utcnow
 from . import bp, service
 from .forms import OfficerForm, OfficerNewForm, PinForm
 
@@ -119,8 +119,8 @@ def _update(officer: Officer, form: OfficerForm) -> None:
     officer.agency_id = form.agency_id.data
     after = service.officer_state(officer)
     if moved:
-        after["shifts_ended"] = service.end_open_shifts(db.session, officer.id,
-                                                        "agency_changed")
+        after["shifts_ended"] = duty.end_shifts(db.session, utcnow(), "agency_changed",
+                                                officer_id=officer.id)
         after["users_moved"] = service.move_linked_users(db.session, officer)
     audit.record(db.session, current_user, "update", "officer", officer.id, before, after)
 

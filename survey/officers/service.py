@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .. import audit
+from .. import audit, duty
 from ..auth.access import visible_agency_ids
 from ..auth.login import aware
 from ..models import Agency, Officer, OfficerShift, User, utcnow
@@ -40,17 +40,6 @@ def officer_state(officer: Officer) -> dict:
             "locked_until": aware(officer.locked_until)}
 
 
-def end_open_shifts(session: Session, officer_id: int, reason: str,
-                    now: datetime | None = None) -> int:
-    """End the officer's open shifts now with ``reason``; how many were ended."""
-    result = session.execute(
-        sa.update(OfficerShift)
-        .where(OfficerShift.officer_id == officer_id, OfficerShift.ended_at.is_(None))
-        .values(ended_at=now or utcnow(), ended_reason=reason)
-        .execution_options(synchronize_session=False))
-    return int(result.rowcount or 0)
-
-
 def open_shift_counters(session: Session) -> dict[int, list[str]]:
     """Counter codes where each officer is on duty now (open shifts)."""
     from ..models import Counter
@@ -69,7 +58,8 @@ def set_active(session: Session, user: User, officer: Officer, active: bool) -> 
     open shifts in the same transaction. Returns how many shifts were ended."""
     before = officer_state(officer)
     officer.active = active
-    ended = 0 if active else end_open_shifts(session, officer.id, "deactivated")
+    ended = 0 if active else duty.end_shifts(session, utcnow(), "deactivated",
+                                             officer_id=officer.id)
     after = officer_state(officer)
     if ended:
         after["shifts_ended"] = ended
