@@ -10,7 +10,8 @@ from .extensions import babel, csrf, db, limiter, login, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent
-TRANSLATION_PARTS = ("core", "citizen", "workspace", "reports", "officers", "alerts")
+TRANSLATION_PARTS = ("core", "citizen", "workspace", "reports", "officers", "alerts",
+                     "invitations", "followups", "coverage", "fieldwork")
 
 
 def select_locale() -> str:
@@ -72,6 +73,9 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .alerts import bp as alerts_bp
     from .api import bp as api_bp
+    from .fieldwork import bp as fieldwork_bp
+    from .followups import bp as followups_bp
+    from .invitations import bp as invitations_bp
     from .auth import bp as auth_bp
     from .errors import bp as errors_bp
     from .kiosk import bp as kiosk_bp
@@ -90,6 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(officers_bp, url_prefix="/officers")
     app.register_blueprint(alerts_bp, url_prefix="/alerts")
+    app.register_blueprint(invitations_bp)
+    app.register_blueprint(followups_bp, url_prefix="/followups")
+    app.register_blueprint(fieldwork_bp, url_prefix="/fieldwork")
     csrf.exempt(api_bp)
 
 

@@ -15,6 +15,9 @@ from .extensions import db
 CHANNELS = ("kiosk", "qr", "import")
 STATUSES = ("valid", "flagged", "excluded")
 ROLES = ("admin", "analyst", "agency_viewer", "officer")
+FOLLOW_UP_KINDS = ("low_rating", "complaint")
+FOLLOW_UP_STATUSES = ("open", "in_progress", "done")
+IMPORT_MODES = ("paper", "phone")
 ALERT_KINDS = ("drop", "silent", "top_burst", "off_hours", "identical")
 ALERT_STATUSES = ("open", "dismissed", "confirmed")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
@@ -217,6 +220,9 @@ class Response(db.Model):
     occupation: Mapped[str | None] = mapped_column(sa.String(32))
     education: Mapped[str | None] = mapped_column(sa.String(32))
     ethnicity: Mapped[str | None] = mapped_column(sa.String(32))
+    # Field surveys (channel ``import``): how the interviewer asked, and the file it came in.
+    import_mode: Mapped[str | None] = mapped_column(sa.String(16))
+    field_import_id: Mapped[int | None] = mapped_column(sa.ForeignKey("field_imports.id"))
 
     questionnaire: Mapped[Questionnaire] = relationship()
     counter: Mapped[Counter] = relationship()
@@ -489,3 +495,116 @@ class DigestDelivery(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
+
+
+class ApiClient(db.Model):
+    """A province system (the one-stop software) allowed to ask for dossier invitations. Its
+    key is shown once and stored hashed; ``key_prefix`` finds the row without the secret. An
+    ``agency_id`` limits it to that agency's subtree; none means the whole province."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    key_prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(256))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    agency: Mapped[Agency | None] = relationship()
+
+
+class Invitation(db.Model):
+    """A signed, expiring link issued for one dossier at a counter: opening it shows the QR
+    form with the dossier already bound. ``nonce`` is what the signed token carries."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.Index("ix_invitations_dossier", "questionnaire_code", "dossier_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("api_clients.id"), index=True)
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"))
+    service_area_id: Mapped[int] = mapped_column(sa.ForeignKey("service_areas.id"))
+    questionnaire_code: Mapped[str] = mapped_column(sa.String(32))
+    dossier_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    response_id: Mapped[int | None] = mapped_column(sa.ForeignKey("responses.id"))
+
+    client: Mapped[ApiClient] = relationship()
+    counter: Mapped[Counter] = relationship()
+    service_area: Mapped[ServiceArea] = relationship()
+
+
+class ResponseReason(db.Model):
+    """A reason a citizen chose for rating an item low (a code of the element's short list)."""
+
+    __tablename__ = "response_reasons"
+
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    reason_code: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+
+
+class ResponseComment(db.Model):
+    """What a citizen wrote in their own words, and whether they asked for it to be handled as
+    a complaint: stored apart from the answers (exports and reports never read it), shown to
+    staff only."""
+
+    __tablename__ = "response_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), unique=True)
+    text: Mapped[str | None] = mapped_column(sa.Text)
+    complaint: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class FollowUp(db.Model):
+    """Something an agency must answer: a low rating with a reason, or a citizen's complaint.
+    Opened with the response; due a configurable number of working days later."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('low_rating', 'complaint')", name="follow_up_kind_known"),
+        sa.CheckConstraint("status IN ('open', 'in_progress', 'done')",
+                           name="follow_up_status_known"),
+        sa.Index("ix_follow_ups_agency_opened", "agency_id", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("responses.id"), unique=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"))
+    counter_id: Mapped[int] = mapped_column(sa.ForeignKey("counters.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    dossier_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    opened_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(sa.String(16), default="open")
+    response_text: Mapped[str | None] = mapped_column(sa.Text)
+    handled_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    handled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    response: Mapped[Response] = relationship()
+    agency: Mapped[Agency] = relationship()
+    counter: Mapped[Counter] = relationship()
+    handler: Mapped[User | None] = relationship()
+
+
+class FieldImport(db.Model):
+    """One file of paper or telephone interviews stored as responses (channel ``import``):
+    all its rows or none."""
+
+    __tablename__ = "field_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    rows: Mapped[int] = mapped_column(sa.Integer)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    imported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -242,9 +242,14 @@ def parse_id(raw: Any) -> uuid.UUID | None:
         return None
 
 
-def validate_submission(session: Session, payload: dict, channel: str,
-                        counter: CounterInfo) -> tuple[Submission | None, dict[str, str]]:
-    """Check a submission against its questionnaire; return it or the per-field errors."""
+def validate_submission(session: Session, payload: dict, channel: str, counter: CounterInfo,
+                        bound_dossier: str | None = None
+                        ) -> tuple[Submission | None, dict[str, str]]:
+    """Check a submission against its questionnaire; return it or the per-field errors.
+
+    ``bound_dossier`` is the dossier hash of an invitation the citizen opened: it replaces
+    any ``dossier_ref`` the payload carries (the citizen never types it).
+    """
     errors: dict[str, str] = {}
     submission_id = parse_id(payload.get("id"))
     if submission_id is None:
@@ -261,7 +266,8 @@ def validate_submission(session: Session, payload: dict, channel: str,
     submitted = _parse_time(payload.get("submitted_at"), "submitted_at", errors)
     if started and submitted and submitted < started:
         errors["submitted_at"] = "is before started_at"
-    dossier = _check_text(payload.get("dossier_ref"), "dossier_ref", DOSSIER_MAX_LEN, errors)
+    dossier = None if bound_dossier else _check_text(
+        payload.get("dossier_ref"), "dossier_ref", DOSSIER_MAX_LEN, errors)
     client_id = _check_text(payload.get("client_id"), "client_id", CLIENT_ID_MAX_LEN, errors)
     locale = payload.get("locale") if payload.get("locale") in ("vi", "en") else None
     answers, profile = {}, {}
@@ -271,10 +277,11 @@ def validate_submission(session: Session, payload: dict, channel: str,
     if errors:
         return None, errors
     key = current_app.config.get("DOSSIER_HASH_KEY") or current_app.config["SECRET_KEY"]
+    hashed = bound_dossier or (dossier_hash(dossier, key) if dossier else None)
     return Submission(
         id=submission_id, counter=counter, questionnaire=questionnaire,
         service_area_id=area_id, channel=channel, answers=answers, started_at=started,
-        submitted_at=submitted, dossier_hash=dossier_hash(dossier, key) if dossier else None,
+        submitted_at=submitted, dossier_hash=hashed,
         client_id=client_id, locale=locale, profile=profile), {}
 
 
@@ -338,8 +345,8 @@ def _refused(session: Session, payload: dict, status: int, body: dict) -> tuple[
     return (200, stored_body(stored)) if stored is not None else (status, body)
 
 
-def _attempt(session: Session, payload: dict, channel: str,
-             fresh: bool) -> tuple[int, dict] | None:
+def _attempt(session: Session, payload: dict, channel: str, fresh: bool,
+             bound_dossier: str | None = None) -> tuple[int, dict] | None:
     """One try at storing; None when the cache may have misled it (try again with fresh data)."""
     token = payload.get("counter")
     counter = cache().counter(session, token) if safe_text(token, TOKEN_MAX_LEN) else None
@@ -350,7 +357,7 @@ def _attempt(session: Session, payload: dict, channel: str,
         return _refused(session, payload, 404, {
             "error": f"{state}_counter",
             "message": "this counter code is not in use; please ask staff"})
-    submission, errors = validate_submission(session, payload, channel, counter)
+    submission, errors = validate_submission(session, payload, channel, counter, bound_dossier)
     if errors:
         if not fresh and set(errors) & {"service_area", "questionnaire"}:
             return None
@@ -372,18 +379,21 @@ def _attempt(session: Session, payload: dict, channel: str,
     return None if not fresh else (409, _CONFLICT)
 
 
-def _store_once(session: Session, payload: dict, channel: str) -> tuple[int, dict]:
+def _store_once(session: Session, payload: dict, channel: str,
+                bound_dossier: str | None) -> tuple[int, dict]:
     """Store with cached lookups, then once more with fresh ones if the database disagreed."""
-    outcome = _attempt(session, payload, channel, fresh=False)
+    outcome = _attempt(session, payload, channel, False, bound_dossier)
     if outcome is None:
         cache().forget(payload.get("counter"), payload.get("questionnaire"))
-        outcome = _attempt(session, payload, channel, fresh=True)
+        outcome = _attempt(session, payload, channel, True, bound_dossier)
     return outcome
 
 
-def store_submission(session: Session, payload: Any, channel: str,
-                     client_addr: str | None) -> tuple[int, dict]:
+def store_submission(session: Session, payload: Any, channel: str, client_addr: str | None,
+                     bound_dossier: str | None = None) -> tuple[int, dict]:
     """Validate and store one submission exactly once; return (HTTP status, JSON body).
+
+    ``bound_dossier``: the dossier hash of the invitation the citizen opened (QR form only).
 
     201 stored, 200 the same id was already stored (its stored version is returned, whatever the
     new content), 404 unknown, retired or deactivated counter, 409 dossier already evaluated,
@@ -395,7 +405,7 @@ def store_submission(session: Session, payload: Any, channel: str,
         return 400, {"error": "malformed", "message": "the body must be a JSON object"}
     for last in (False, True):
         try:
-            status, body = _store_once(session, payload, channel)
+            status, body = _store_once(session, payload, channel, bound_dossier)
             break
         except DBAPIError as error:
             session.rollback()

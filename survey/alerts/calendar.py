@@ -103,6 +103,20 @@ class Calendar:
             day += timedelta(days=1)
         return total
 
+    def add_working_days(self, moment: datetime, days: int) -> datetime:
+        """The close of the ``days``-th working day after ``moment``'s day (aware, UTC): a
+        deadline of "N working days" counted as the one-stop offices count them (the day
+        itself does not count; weekends and holidays are skipped)."""
+        if days < 0:
+            raise ValueError("days must not be negative")
+        day, left = _local(moment).date(), days
+        while left > 0 or not self.is_working_day(day):
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                left -= 1
+        closes = max(end for _start, end in self.intervals)
+        return datetime.combine(day, closes, LOCAL_TZ).astimezone(UTC)
+
 
 def _local(moment: datetime) -> datetime:
     if moment.tzinfo is None:

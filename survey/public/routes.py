@@ -11,7 +11,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db, limiter
 from ..queries import latest_questionnaire
-from ..responses import store_submission
+from ..responses import CounterLookup, store_submission
 from . import bp
 from .forms import new_submission_id, survey_form_class, to_payload
 from .tokens import lookup, token_page
@@ -75,9 +75,20 @@ def questionnaire_form(token: str):
     found = lookup(token)
     if found.state != "ok":
         return token_page(found)
-    questionnaire = _questionnaire()
+    return serve_form(found, token)
+
+
+def serve_form(found: CounterLookup, token: str, *, questionnaire=None,
+               bound_dossier: str | None = None, service_area=None, thanks_url: str | None = None):
+    """Show, check and store the QR form of the counter ``found`` (reached by ``token``).
+
+    An invitation binds the form to a dossier (``bound_dossier``, its hash: no dossier field is
+    shown), a questionnaire and a service area; ``thanks_url`` is where a stored answer goes.
+    """
+    questionnaire = questionnaire or _questionnaire()
     lang = str(get_locale())
-    form = survey_form_class(questionnaire.definition, found.counter.service_areas, lang)()
+    areas = [service_area] if service_area is not None else found.counter.service_areas
+    form = survey_form_class(questionnaire.definition, areas, lang)()
     if request.method == "GET":
         form.submission_id.data = new_submission_id()
         form.started_at.data = datetime.now(UTC).isoformat()
@@ -86,19 +97,23 @@ def questionnaire_form(token: str):
         payload = to_payload(form, questionnaire, token)
         payload["submitted_at"] = datetime.now(UTC).isoformat()
         payload["locale"] = lang
+        if service_area is not None:
+            payload["service_area"] = service_area.code
         try:
-            status, body = store_submission(db.session, payload, "qr", get_remote_address())
+            status, body = store_submission(db.session, payload, "qr", get_remote_address(),
+                                            bound_dossier)
         except (OperationalError, InterfaceError):
             db.session.rollback()
             return render_template("public/unavailable.html"), 503
         if status in (200, 201):
-            return redirect(url_for("public.thanks", token=token))
+            return redirect(thanks_url or url_for("public.thanks", token=token))
         _show_errors(form, body.get("errors") or {"form": body.get("error", "")})
         status = 409 if status == 409 else 422
     elif request.method == "POST":
         status = 422
     return render_template("public/form.html", form=form, counter=found.counter,
-                           questionnaire=questionnaire, lang=lang, token=token), status
+                           questionnaire=questionnaire, lang=lang, token=token,
+                           dossier_bound=bound_dossier is not None), status
 
 
 @bp.get("/q/<token>/thanks")

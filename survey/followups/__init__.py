@@ -1,0 +1,5 @@
+"""followups blueprint: what agencies must answer (low ratings with a reason, complaints),
+their deadlines and handling."""
+from flask import Blueprint
+
+bp = Blueprint("followups", __name__)
