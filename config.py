@@ -92,6 +92,10 @@ class Config:
     MAIL_SENDER = "sipas@localhost"
     MAIL_TIMEOUT_SECONDS = 20
     DIGEST_MAX_ATTEMPTS = 5            # a failing digest is retried this many runs, then shown
+    LOW_RATING_MAX = 2                 # a rating at or below this asks the citizen why
+    FOLLOW_UP_WORKING_DAYS = 5         # an agency answers a follow-up within this many days
+    PORTAL_SATISFIED_TARGET = 0.90     # the portal's target share of satisfied ratings
+    INVITATION_TTL_DAYS = 30           # a dossier invitation link expires after this
 
     _OVERRIDABLE = (
         "SECRET_KEY", "PUBLIC_BASE_URL", "DOSSIER_HASH_KEY", "KIOSK_IDLE_SECONDS",
@@ -109,7 +113,8 @@ class Config:
         "WORKING_HOURS", "WORKING_DAYS", "HOLIDAYS", "SILENT_WORKING_HOURS", "SILENT_P_VALUE", "ALERT_WEEKS",
         "ALERT_REVIEW_DAYS", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
         "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER", "MAIL_TIMEOUT_SECONDS",
-        "DIGEST_MAX_ATTEMPTS",
+        "DIGEST_MAX_ATTEMPTS", "LOW_RATING_MAX", "FOLLOW_UP_WORKING_DAYS",
+        "PORTAL_SATISFIED_TARGET", "INVITATION_TTL_DAYS",
     )
 
     @classmethod
