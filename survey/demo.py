@@ -127,9 +127,26 @@ def load(session: Session, responses: int = 6000, seed: int = 2026,
         create_user(session, username, password, role, agency)
     username, password, officer_code = DEMO_OFFICER_USER
     create_user(session, username, password, "officer", officer_code=officer_code)
+    session.flush()
+    follow_ups = _closing_the_loop(session, rng, questionnaire, made, today)
     return {"users": len(DEMO_USERS) + 1, "agencies": len(agencies), "service_areas": len(areas),
             "counters": len(counters), "officers": sum(map(len, officers.values())),
-            "responses": len(made), "population_totals": totals}
+            "responses": len(made), "population_totals": totals, "follow_ups": follow_ups}
+
+
+def _closing_the_loop(session, rng, questionnaire, rows, today: date) -> int:
+    """Reasons, comments and follow-ups of the low ratings (``survey.demo_followups``)."""
+    from flask import current_app
+
+    from . import demo_followups
+    from .alerts.calendar import Calendar
+
+    config = current_app.config
+    now = (datetime.now(UTC) if today >= date.today()
+           else datetime.combine(today, time(23, 59), UTC))
+    return demo_followups.add(session, rng, rows, questionnaire.definition, questionnaire.code,
+                              Calendar.from_config(config), int(config["FOLLOW_UP_WORKING_DAYS"]),
+                              int(config["LOW_RATING_MAX"]), now)
 
 
 def _service_areas(session: Session) -> dict[str, ServiceArea]:
