@@ -96,6 +96,7 @@ class Config:
     FOLLOW_UP_WORKING_DAYS = 5         # an agency answers a follow-up within this many days
     PORTAL_SATISFIED_TARGET = 0.90     # the portal's target share of satisfied ratings
     INVITATION_TTL_DAYS = 30           # a dossier invitation link expires after this
+    RATELIMIT_INVITATIONS = "300 per minute"   # per API key of the one-stop system
 
     _OVERRIDABLE = (
         "SECRET_KEY", "PUBLIC_BASE_URL", "DOSSIER_HASH_KEY", "KIOSK_IDLE_SECONDS",
@@ -114,7 +115,7 @@ class Config:
         "ALERT_REVIEW_DAYS", "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL",
         "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER", "MAIL_TIMEOUT_SECONDS",
         "DIGEST_MAX_ATTEMPTS", "LOW_RATING_MAX", "FOLLOW_UP_WORKING_DAYS",
-        "PORTAL_SATISFIED_TARGET", "INVITATION_TTL_DAYS",
+        "PORTAL_SATISFIED_TARGET", "INVITATION_TTL_DAYS", "RATELIMIT_INVITATIONS",
     )
 
     @classmethod

@@ -4,3 +4,5 @@ workspace page that manages the API clients."""
 from flask import Blueprint
 
 bp = Blueprint("invitations", __name__)
+
+from . import api, cli, clients, routes  # noqa: F401
