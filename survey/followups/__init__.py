@@ -3,3 +3,5 @@ their deadlines and handling."""
 from flask import Blueprint
 
 bp = Blueprint("followups", __name__)
+
+from . import routes, summary  # noqa: F401
