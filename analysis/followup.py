@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from statsmodels.stats.proportion import proportion_confint
 
 from .ratings import satisfied
 
@@ -44,6 +43,8 @@ def share_interval(successes: int, total: int, level: float = 0.95
         raise ValueError(f"level must be between 0 and 1, not {level!r}")
     if total == 0:
         return None, None, None
+    from statsmodels.stats.proportion import proportion_confint  # scipy: only when asked
+
     low, high = proportion_confint(successes, total, alpha=1.0 - level, method="wilson")
     low = 0.0 if successes == 0 else float(low)
     high = 1.0 if successes == total else float(high)

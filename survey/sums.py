@@ -105,20 +105,29 @@ def add(connection: Connection, key: dict, vector: list[int], response_id: int,
     if key["status"] not in COUNTED:
         return
     signed = vector if sign == 1 else [-v for v in vector]
+    add_many(connection, key, signed, sign, sign * response_id)
+
+
+def add_many(connection: Connection, key: dict, vector: list[int], rows: int,
+             id_sum: int) -> None:
+    """Add ``rows`` responses (ids summing to ``id_sum``, vectors summing to ``vector``) to a
+    counted slice in one statement on PostgreSQL (no lost update under concurrent writers: the
+    upsert adds in the database); a bulk load such as a field-survey import calls it once per
+    slice, in a fixed order of slices so concurrent writers cannot deadlock."""
     if connection.dialect.name == "postgresql":
-        connection.execute(_POSTGRES_ADD, {**key, "rows": sign, "id_sum": sign * response_id,
-                                           "counts": vector_text(signed)})
+        connection.execute(_POSTGRES_ADD, {**key, "rows": rows, "id_sum": id_sum,
+                                           "counts": vector_text(vector)})
         return
     where = sa.and_(*(_TABLE.c[name] == key[name] for name in KEY))
     found = connection.execute(sa.select(_TABLE.c.id, _TABLE.c.rows, _TABLE.c.id_sum,
                                          _TABLE.c.counts).where(where)).first()
     if found is None:
-        connection.execute(sa.insert(_TABLE).values(**key, rows=sign, id_sum=sign * response_id,
-                                                     counts=signed))
+        connection.execute(sa.insert(_TABLE).values(**key, rows=rows, id_sum=id_sum,
+                                                     counts=vector))
         return
-    counts = [a + b for a, b in zip(found.counts, signed, strict=True)]
+    counts = [a + b for a, b in zip(found.counts, vector, strict=True)]
     connection.execute(sa.update(_TABLE).where(_TABLE.c.id == found.id).values(
-        rows=found.rows + sign, id_sum=found.id_sum + sign * response_id, counts=counts))
+        rows=found.rows + rows, id_sum=found.id_sum + id_sum, counts=counts))
 
 
 def change_status(connection: Connection, response, layout: VectorLayout, answers: dict,

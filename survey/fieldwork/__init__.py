@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("fieldwork", __name__)
+
+from . import cli, routes  # noqa: F401
