@@ -73,11 +73,11 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .alerts import bp as alerts_bp
     from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .errors import bp as errors_bp
     from .fieldwork import bp as fieldwork_bp
     from .followups import bp as followups_bp
     from .invitations import bp as invitations_bp
-    from .auth import bp as auth_bp
-    from .errors import bp as errors_bp
     from .kiosk import bp as kiosk_bp
     from .main import bp as main_bp
     from .officers import bp as officers_bp

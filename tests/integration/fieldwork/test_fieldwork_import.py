@@ -6,10 +6,10 @@ import uuid
 from datetime import date
 
 import sqlalchemy as sa
-from tests.integration.fieldwork.conftest import sample
 
 from survey.extensions import db
 from survey.models import Answer, AuditEvent, FieldImport, Response
+from tests.integration.fieldwork.conftest import sample
 
 CSV_IDS = [f"7d8f1c2e-4b1a-4c8e-9a51-0c6a1b2f3e0{i}" for i in range(1, 5)]
 ANSWERS = 23 + 5 + 3 + 22  # answered cells of the four sample rows

@@ -6,9 +6,9 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from tests.integration.fieldwork.conftest import sample
 
 from survey.extensions import db
+from tests.integration.fieldwork.conftest import sample
 
 
 @pytest.mark.parametrize("role,status", [("admin", 200), ("analyst", 200),
