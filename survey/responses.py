@@ -33,6 +33,7 @@ from .models import (
     encode_item_values,
     utcnow,
 )
+from .questionnaires.reasons import check_reasons
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SUBMISSION_CHANNELS = ("kiosk", "qr")
@@ -43,6 +44,7 @@ FUTURE_TOLERANCE = timedelta(days=1)
 EARLIEST_TIME = datetime(2020, 1, 1, tzinfo=UTC)  # no kiosk or QR form took answers before
 VERSION_MAX = 2**31 - 1  # questionnaire versions are 32-bit integers in the database
 TOKEN_MAX_LEN = 64
+COMMENT_MAX_LEN = 1000
 # NUL and other control characters, and lone UTF-16 surrogates: no database stores them as text
 # (PostgreSQL refuses NUL, UTF-8 cannot encode a surrogate), so they never reach a query.
 _UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
@@ -93,6 +95,16 @@ class Submission:
     client_id: str | None = None
     locale: str | None = None
     profile: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+    comment: str | None = None
+    complaint: bool = False
+
+    def follow_up_kind(self) -> str | None:
+        """The follow-up this submission opens: ``complaint`` when the citizen asked for an
+        answer, ``low_rating`` for a low rating with a reason, None otherwise."""
+        if self.complaint:
+            return "complaint"
+        return "low_rating" if self.reasons else None
 
 
 def find_counter(session: Session, token: str | None) -> CounterLookup:
@@ -224,6 +236,34 @@ def _check_text(raw: Any, name: str, limit: int, errors: dict[str, str]) -> str 
     return raw.strip()
 
 
+def _check_comment(raw: Any, errors: dict[str, str]) -> str | None:
+    """The citizen's own words: a text box's line breaks and tabs become spaces, anything
+    else follows ``safe_text``."""
+    if isinstance(raw, str):
+        raw = raw.replace("\r\n", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return _check_text(raw, "comment", COMMENT_MAX_LEN, errors)
+
+
+def _check_complaint(raw: Any, errors: dict[str, str]) -> bool:
+    if raw is None:
+        return False
+    if not isinstance(raw, bool):
+        errors["complaint"] = "must be true or false"
+        return False
+    return raw
+
+
+def _check_why(payload: dict, questionnaire: QuestionnaireRef | None, answers: dict[str, int],
+               errors: dict[str, str]) -> tuple[dict[str, list[str]], str | None, bool]:
+    """Why the citizen rated low: reasons per item, their own words, whether they asked for
+    an answer (a complaint)."""
+    reasons = {} if questionnaire is None else check_reasons(
+        questionnaire.code, questionnaire.definition, answers, payload.get("reasons"),
+        low_rating_max(), errors)
+    return (reasons, _check_comment(payload.get("comment"), errors),
+            _check_complaint(payload.get("complaint"), errors))
+
+
 def _check_version(raw: Any, errors: dict[str, str]) -> int | None:
     if raw is None:
         return None
@@ -274,6 +314,7 @@ def validate_submission(session: Session, payload: dict, channel: str, counter: 
     if questionnaire is not None:
         answers = _check_answers(payload.get("answers"), questionnaire, errors)
         profile = _check_profile(payload.get("profile"), questionnaire, errors)
+    reasons, comment, complaint = _check_why(payload, questionnaire, answers, errors)
     if errors:
         return None, errors
     key = current_app.config.get("DOSSIER_HASH_KEY") or current_app.config["SECRET_KEY"]
@@ -282,7 +323,20 @@ def validate_submission(session: Session, payload: dict, channel: str, counter: 
         id=submission_id, counter=counter, questionnaire=questionnaire,
         service_area_id=area_id, channel=channel, answers=answers, started_at=started,
         submitted_at=submitted, dossier_hash=hashed,
-        client_id=client_id, locale=locale, profile=profile), {}
+        client_id=client_id, locale=locale, profile=profile, reasons=reasons, comment=comment,
+        complaint=complaint), {}
+
+
+def low_rating_max() -> int:
+    """The highest rating that asks the citizen why (``LOW_RATING_MAX``)."""
+    return int(current_app.config.get("LOW_RATING_MAX", 2))
+
+
+def low_items(submission: Submission) -> list[str]:
+    """The items the citizen rated at most ``LOW_RATING_MAX``, in questionnaire order."""
+    low = low_rating_max()
+    return [code for code in submission.questionnaire.items
+            if code in submission.answers and submission.answers[code] <= low]
 
 
 def stored_body(response: Response) -> dict:
@@ -303,6 +357,32 @@ def _dossier_taken(session: Session, submission: Submission) -> bool:
     return session.scalar(sa.select(sa.func.count()).select_from(Response).where(
         Response.questionnaire_code == submission.questionnaire.code,
         Response.dossier_hash == submission.dossier_hash)) > 0
+
+
+def follow_up_due(opened: datetime) -> datetime:
+    """When a follow-up opened at ``opened`` must be answered: the close of the
+    ``FOLLOW_UP_WORKING_DAYS``-th working day after it (the one-stop calendar)."""
+    from .alerts.calendar import Calendar  # the alerts blueprint imports this module
+
+    days = int(current_app.config.get("FOLLOW_UP_WORKING_DAYS", 5))
+    return Calendar.from_config(current_app.config).add_working_days(opened, days)
+
+
+def can_store(session: Session, payload: Any, channel: str,
+              bound_dossier: str | None = None) -> bool:
+    """Whether storing ``payload`` now would create a response: its counter is in use, it is
+    valid, its id is new and its dossier not yet evaluated. The QR form asks before its
+    reasons step, so that a refusal is said at once (``store_submission`` then says why)."""
+    if not isinstance(payload, dict):
+        return False
+    token = payload.get("counter")
+    counter = cache().counter(session, token) if safe_text(token, TOKEN_MAX_LEN) else None
+    if counter is None or not counter.active:
+        return False
+    submission, errors = validate_submission(session, payload, channel, counter, bound_dossier)
+    if errors:
+        return False
+    return _existing(session, submission.id) is None and not _dossier_taken(session, submission)
 
 
 def _row(submission: Submission) -> storage.Row:
@@ -327,9 +407,15 @@ def _row(submission: Submission) -> storage.Row:
         "status_reason": "; ".join(kind for kind, _ in flags) or None,
         "item_values": encode_item_values(questionnaire.items, submission.answers),
         **{name: submission.profile.get(name) for name in PROFILE_FIELDS}}
+    kind = submission.follow_up_kind()
+    due = None if kind is None else follow_up_due(received)
     return storage.Row(values, submission.counter.id, submission.counter.token,
                        submission.answers, flags,
-                       questionnaire.layout.contribution(submission.answers))
+                       questionnaire.layout.contribution(submission.answers),
+                       reasons=[(item, code) for item, codes in submission.reasons.items()
+                                for code in codes],
+                       comment=submission.comment, complaint=submission.complaint,
+                       follow_up=None if kind is None else (kind, due))
 
 
 _DOSSIER_TAKEN = {"error": "dossier_already_evaluated",

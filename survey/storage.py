@@ -6,19 +6,24 @@ answers and its flags, all or nothing. On SQLite (embedded, no round trips) the 
 one after another in the session's transaction. Either way the response's slice sums
 (``survey.sums``) are updated by the same statement or transaction.
 
+A response that says why it was rated low adds its reasons, the citizen's own words (with
+whether they asked for an answer) and the follow-up it opens to the same statement or
+transaction; one that does not is sent the statement without those parts.
+
 The response row is inserted only while the counter still has the token, is active and serves
 the area: the caller's counter data may come from a cache, and the database has the last word.
 Nothing is returned when no row was inserted; the caller then finds out why.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from . import sums
-from .models import Answer, Response, ResponseFlag
+from .models import Answer, FollowUp, Response, ResponseComment, ResponseFlag, ResponseReason
 
 _COLUMNS = ("uuid", "questionnaire_id", "questionnaire_code", "service_area_id", "channel",
             "received_at", "survey_date", "started_at", "submitted_at", "duration_seconds",
@@ -53,7 +58,8 @@ _INSERT_RESPONSE = _insert_response(lambda name: f":{name}")
 
 @dataclass(frozen=True)
 class Row:
-    """A response ready to insert: its column values, answers and (kind, detail) flags."""
+    """A response ready to insert: its column values, answers and (kind, detail) flags, with
+    its (item, reason) pairs, comment and complaint, and the (kind, due) follow-up it opens."""
 
     values: dict
     counter_id: int
@@ -61,6 +67,14 @@ class Row:
     answers: dict[str, int]
     flags: list[tuple[str, str]]
     vector: list[int]        # its contribution to its slice (``sums.VectorLayout``)
+    reasons: list[tuple[str, str]] = field(default_factory=list)
+    comment: str | None = None
+    complaint: bool = False
+    follow_up: tuple[str, datetime] | None = None
+
+    def has_why(self) -> bool:
+        """Whether it carries reasons, words, a complaint or a follow-up to store."""
+        return bool(self.reasons or self.comment or self.complaint or self.follow_up)
 
 
 def _typed(statement: str) -> sa.TextClause:
@@ -91,11 +105,25 @@ _POSTGRES_ALL = (
     "%(status)s, 1, r.id, CAST(%(counts)s AS bigint[]) FROM r "
     "ON CONFLICT ON CONSTRAINT uq_response_sums_slice DO UPDATE SET "
     "rows = response_sums.rows + 1, id_sum = response_sums.id_sum + excluded.id_sum, "
-    "counts = sipas_add_counts(response_sums.counts, excluded.counts)) "
-    "SELECT id FROM r")
+    "counts = sipas_add_counts(response_sums.counts, excluded.counts)) ")
+_POSTGRES_WHY = (
+    ", w AS (INSERT INTO response_reasons (response_id, item_code, reason_code) "
+    "SELECT r.id, x.item, x.code FROM r CROSS JOIN "
+    "unnest(CAST(%(reason_items)s AS varchar[]), CAST(%(reason_codes)s AS varchar[])) "
+    "AS x(item, code)), "
+    "t AS (INSERT INTO response_comments (response_id, text, complaint, created_at) "
+    "SELECT r.id, CAST(%(comment)s AS text), %(complaint)s, %(received_at)s FROM r "
+    "WHERE CAST(%(with_comment)s AS boolean)), "
+    "u AS (INSERT INTO follow_ups (response_id, agency_id, counter_id, kind, dossier_hash, "
+    "opened_at, due_at, status) SELECT r.id, r.agency_id, %(counter_id)s, "
+    "CAST(%(follow_up_kind)s AS varchar), %(dossier_hash)s, %(received_at)s, "
+    "CAST(%(due_at)s AS timestamptz), 'open' FROM r "
+    "WHERE CAST(%(follow_up_kind)s AS varchar) IS NOT NULL) ")
+_POSTGRES_PLAIN = _POSTGRES_ALL + "SELECT id FROM r"
+_POSTGRES_WITH_WHY = _POSTGRES_ALL + _POSTGRES_WHY + "SELECT id FROM r"
 
 
-def _postgres(engine: sa.Engine, params: dict) -> int | None:
+def _postgres(engine: sa.Engine, statement: str, params: dict) -> int | None:
     """Run the one statement on a pooled connection switched to autocommit for it.
 
     The driver is called directly (SQLAlchemy's execution layer costs more CPU than the
@@ -112,7 +140,7 @@ def _postgres(engine: sa.Engine, params: dict) -> int | None:
         driver = fairy.driver_connection
         driver.autocommit = True
         try:
-            row = driver.execute(_POSTGRES_ALL, params).fetchone()
+            row = driver.execute(statement, params).fetchone()
         finally:
             if not driver.closed:
                 driver.autocommit = False
@@ -121,7 +149,7 @@ def _postgres(engine: sa.Engine, params: dict) -> int | None:
         dead = engine.dialect.is_disconnect(error, fairy, None)
         if dead:
             fairy.invalidate(error)
-        raise sa.exc.DBAPIError.instance(_POSTGRES_ALL, params, error, failure,
+        raise sa.exc.DBAPIError.instance(statement, params, error, failure,
                                          connection_invalidated=dead,
                                          dialect=engine.dialect) from error
     finally:
@@ -140,7 +168,14 @@ def insert(session: Session, row: Row) -> int | None:
                       details=[detail for _, detail in row.flags],
                       month=sums.month_of(row.values["survey_date"]),
                       counts=sums.vector_text(row.vector))
-        return _postgres(engine, params)
+        if not row.has_why():
+            return _postgres(engine, _POSTGRES_PLAIN, params)
+        kind, due = row.follow_up or (None, None)
+        params.update(reason_items=[item for item, _ in row.reasons],
+                      reason_codes=[code for _, code in row.reasons], comment=row.comment,
+                      complaint=row.complaint, with_comment=bool(row.comment or row.complaint),
+                      follow_up_kind=kind, due_at=due)
+        return _postgres(engine, _POSTGRES_WITH_WHY, params)
     inserted = session.execute(_SQLITE_RESPONSE, params).first()
     if inserted is None:
         session.rollback()
@@ -155,5 +190,26 @@ def insert(session: Session, row: Row) -> int | None:
         session.execute(sa.insert(ResponseFlag), [
             {"response_id": response_id, "kind": kind, "detail": detail,
              "created_at": row.values["received_at"]} for kind, detail in row.flags])
+    if row.has_why():
+        _insert_why(session, row, response_id, inserted.agency_id)
     session.commit()
     return response_id
+
+
+def _insert_why(session: Session, row: Row, response_id: int, agency_id: int) -> None:
+    """SQLite: the reasons, comment and follow-up of a response, in its transaction."""
+    received = row.values["received_at"]
+    if row.reasons:
+        session.execute(sa.insert(ResponseReason), [
+            {"response_id": response_id, "item_code": item, "reason_code": code}
+            for item, code in row.reasons])
+    if row.comment or row.complaint:
+        session.execute(sa.insert(ResponseComment), [{
+            "response_id": response_id, "text": row.comment, "complaint": row.complaint,
+            "created_at": received}])
+    if row.follow_up is not None:
+        kind, due = row.follow_up
+        session.execute(sa.insert(FollowUp), [{
+            "response_id": response_id, "agency_id": agency_id, "counter_id": row.counter_id,
+            "kind": kind, "dossier_hash": row.values["dossier_hash"], "opened_at": received,
+            "due_at": due, "status": "open"}])

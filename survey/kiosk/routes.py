@@ -22,6 +22,8 @@ from ..extensions import db
 from ..public.forms import OTHER_AREA
 from ..public.tokens import lookup, token_page
 from ..queries import latest_questionnaire
+from ..questionnaires.reasons import item_elements, reasons_for, topic_of
+from ..responses import COMMENT_MAX_LEN, low_rating_max
 from . import audio, bp
 from .poster import SIZES, poster_svg, qr_svg
 from .texts import kiosk_texts
@@ -122,6 +124,18 @@ def audio_urls(questionnaire) -> dict[str, dict[str, str]]:
         "kiosk.audio_file", code=code, version=version, name=name))
 
 
+def reason_settings(questionnaire) -> dict:
+    """What the kiosk's reasons screen needs: the threshold (``LOW_RATING_MAX``), each item's
+    topic and each topic's reasons with their labels in every language."""
+    code, topics, lists = questionnaire.code, {}, {}
+    for item, element in item_elements(questionnaire.definition).items():
+        topic = topics[item] = topic_of(code, element)
+        lists.setdefault(topic, [{"code": r.code, "label": r.label}
+                                 for r in reasons_for(code, element)])
+    return {"low_rating_max": low_rating_max(), "reason_topics": topics, "reason_lists": lists,
+            "comment_max": COMMENT_MAX_LEN}
+
+
 def kiosk_settings(counter, questionnaire) -> dict:
     """Everything the kiosk script needs, embedded in the page so it renders offline."""
     config = current_app.config
@@ -146,6 +160,7 @@ def kiosk_settings(counter, questionnaire) -> dict:
         "assets": asset_urls(),
         "texts": _texts(),
         "audio": audio_urls(questionnaire),
+        **reason_settings(questionnaire),
     }
 
 

@@ -40,6 +40,12 @@ def _words() -> dict[str, str]:
         # {last} is replaced in the kiosk with the number of the last service question.
         "need_criterion": _("Please rate at least one of the service questions (questions 1–{last}) "
                             "before sending."),
+        # The screen after a low rating (at most LOW_RATING_MAX): why, own words, complaint.
+        "reasons_title": _("Why are you not satisfied?"),
+        "reasons_hint": _("Choose the reasons that apply (several if you like), or skip."),
+        "comment": _("Anything else you want to tell us (optional)"),
+        "complaint": _("I want the agency to answer me"),
+        "continue": _("Continue"),
         "need_criterion_any": _("Please rate at least one of the service questions before sending. "
                                 "The overall question alone is not enough."),
     }

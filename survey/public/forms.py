@@ -6,8 +6,18 @@ import uuid
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
+
+from ..questionnaires.reasons import item_elements, reasons_for
 
 NOT_ANSWERED = "na"
 # The service area "other": listed last, where citizens look for it.
@@ -21,12 +31,21 @@ except ImportError:  # pragma: no cover - older WTForms
 
 
 class SurveyForm(FlaskForm):
-    """Base of the generated forms: submission id, start time, dossier reference, submit."""
+    """Base of the generated forms: submission id, start time, dossier reference, submit, and
+    the second step of a low rating (reasons per item, own words, complaint, skip)."""
 
     submission_id = HiddenField()
     started_at = HiddenField()
     dossier_ref = StringField(validators=[Optional(), Length(max=64)])
     submit = SubmitField()
+    reasons_step = HiddenField()
+    comment = TextAreaField()
+    complaint = BooleanField()
+    skip_reasons = SubmitField()
+
+    def reasons_done(self) -> bool:
+        """Whether this post comes from the reasons page (sent or skipped)."""
+        return self.reasons_step.data == "1"
 
     def item_fields(self):
         """The scale questions, in questionnaire order."""
@@ -92,6 +111,8 @@ def survey_form_class(definition: dict, areas: list, lang: str) -> type[SurveyFo
         attrs[code] = RadioField(_text(question, lang), choices=_scale_choices(definition, lang),
                                  validators=[Optional()])
         attrs["item_codes"].append(code)
+        # Checked by the shared validation, which names the item (``reasons.<item>``).
+        attrs[f"reasons_{code}"] = SelectMultipleField(validate_choice=False)
     for field in definition.get("profile", []):
         attrs[f"profile_{field['code']}"] = RadioField(
             _text(field["label"], lang), validators=[Optional()],
@@ -134,4 +155,37 @@ def to_payload(form: SurveyForm, questionnaire, token: str) -> dict:
                "dossier_ref": (form.dossier_ref.data or "").strip() or None}
     if "service_area" in form:
         payload["service_area"] = _chosen(form.service_area)
+    if form.reasons_done() and not form.skip_reasons.data:
+        payload["reasons"] = {code: form[f"reasons_{code}"].data for code in form.item_codes
+                              if form[f"reasons_{code}"].data}
+        payload["comment"] = form.comment.data or None
+        payload["complaint"] = bool(form.complaint.data)
     return payload
+
+
+def carried_fields(form: SurveyForm) -> list[tuple[str, str]]:
+    """(name, value) of everything the first step sent, for the reasons page's hidden inputs."""
+    names = [*form.item_codes, *(f"profile_{code}" for code in form.profile_codes)]
+    names += [name for name in ("service_area", "dossier_ref") if name in form]
+    carried = [("submission_id", form.submission_id.data or ""),
+               ("started_at", form.started_at.data or ""), ("reasons_step", "1")]
+    for name in names:
+        value = form[name].data
+        if isinstance(value, str) and value.strip():
+            carried.append((name, value.strip()))
+    return carried
+
+
+def reason_sections(form: SurveyForm, questionnaire, low: list[str], lang: str) -> list:
+    """(heading, [(number, question field, reasons field, [(code, label)])]) for the items
+    rated low, grouped by element as on the form."""
+    elements = item_elements(questionnaire.definition)
+    found = []
+    for heading, rows in form.sections():
+        items = [(number, field, form[f"reasons_{field.name}"],
+                  [(r.code, r.text(lang)) for r in reasons_for(questionnaire.code,
+                                                                elements[field.name])])
+                 for number, field in rows if field.name in low]
+        if items:
+            found.append((heading, items))
+    return found

@@ -11,15 +11,23 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from ..extensions import db, limiter
 from ..queries import latest_questionnaire
-from ..responses import CounterLookup, store_submission
+from ..responses import CounterLookup, can_store, low_rating_max, store_submission
 from . import bp
-from .forms import new_submission_id, survey_form_class, to_payload
+from .forms import (
+    carried_fields,
+    new_submission_id,
+    reason_sections,
+    survey_form_class,
+    to_payload,
+)
 from .tokens import lookup, token_page
 
 # Fields the citizen never sees (hidden or set by the server): an error in one means the page
 # was altered or is stale, which the citizen can only fix by sending the form again.
 HIDDEN_FIELDS = ("id", "started_at", "submitted_at", "version", "questionnaire", "channel",
                  "client_id", "locale")
+# What the reasons page asks: an error in these alone shows that page again.
+WHY_FIELDS = ("reasons", "comment", "complaint")
 
 
 def _client_limit() -> str:
@@ -64,6 +72,7 @@ def _translate(message: str) -> str:
             "The dossier code can have at most 64 characters."),
         "must not contain control characters or invalid Unicode": _(
             "Please use only letters, digits and ordinary punctuation."),
+        "must be text of at most 1000 characters": _("Please write at most 1000 characters."),
     }
     return known.get(message, _("Please check this answer."))
 
@@ -99,7 +108,11 @@ def serve_form(found: CounterLookup, token: str, *, questionnaire=None,
         payload["locale"] = lang
         if service_area is not None:
             payload["service_area"] = service_area.code
+        low = _low_items(form, payload)
         try:
+            if low and not form.reasons_done() and can_store(db.session, payload, "qr",
+                                                             bound_dossier):
+                return _reasons_page(form, found, questionnaire, lang, low), 200
             status, body = store_submission(db.session, payload, "qr", get_remote_address(),
                                             bound_dossier)
         except (OperationalError, InterfaceError):
@@ -107,13 +120,40 @@ def serve_form(found: CounterLookup, token: str, *, questionnaire=None,
             return render_template("public/unavailable.html"), 503
         if status in (200, 201):
             return redirect(thanks_url or url_for("public.thanks", token=token))
-        _show_errors(form, body.get("errors") or {"form": body.get("error", "")})
+        errors = body.get("errors") or {"form": body.get("error", "")}
+        if low and form.reasons_done() and all(
+                key.split(".")[0] in WHY_FIELDS for key in errors):
+            _show_why_errors(form, errors)
+            return _reasons_page(form, found, questionnaire, lang, low), 422
+        _show_errors(form, errors)
         status = 409 if status == 409 else 422
     elif request.method == "POST":
         status = 422
     return render_template("public/form.html", form=form, counter=found.counter,
                            questionnaire=questionnaire, lang=lang, token=token,
                            dossier_bound=bound_dossier is not None), status
+
+
+def _low_items(form, payload: dict) -> list[str]:
+    """The items answered at most ``LOW_RATING_MAX`` (the form's answers are whole numbers)."""
+    answers, low = payload.get("answers") or {}, low_rating_max()
+    return [code for code in form.item_codes if code in answers and answers[code] <= low]
+
+
+def _show_why_errors(form, errors: dict[str, str]) -> None:
+    for key, message in errors.items():
+        name = key.replace("reasons.", "reasons_")
+        if name in form:
+            form[name].errors = [*form[name].errors, _translate(message)]
+
+
+def _reasons_page(form, found: CounterLookup, questionnaire, lang: str, low: list[str]) -> str:
+    """The second step of a low rating: why, in the citizen's words, and whether they want an
+    answer; everything the first step sent travels in hidden inputs, nothing is stored yet."""
+    return render_template("public/reasons.html", form=form, counter=found.counter,
+                           questionnaire=questionnaire, lang=lang,
+                           carried=carried_fields(form),
+                           sections=reason_sections(form, questionnaire, low, lang))
 
 
 @bp.get("/q/<token>/thanks")

@@ -76,3 +76,37 @@ def item_elements(definition: dict) -> dict[str, str | None]:
     if "overall" in definition:
         found[definition["overall"]["code"]] = None
     return found
+
+
+def check_reasons(questionnaire_code: str, definition: dict, answers: dict[str, int], raw: object,
+                  low_max: int, errors: dict[str, str]) -> dict[str, list[str]]:
+    """The reasons of a submission (``{item: [reason codes]}``), checked against the answers.
+
+    Only items answered at most ``low_max`` may carry reasons, each code from the list of the
+    item's element, at most once; a problem is recorded in ``errors`` under ``reasons.<item>``.
+    An empty list means no reason (the citizen skipped it) and is dropped.
+    """
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, dict):
+        errors["reasons"] = "must be an object of item code to a list of reason codes"
+        return {}
+    elements = item_elements(definition) if raw else {}
+    found: dict[str, list[str]] = {}
+    for item, codes in raw.items():
+        place = f"reasons.{item}"
+        if item not in elements:
+            errors[place] = "unknown item"
+        elif not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            errors[place] = "must be a list of reason codes"
+        elif codes and (item not in answers or answers[item] > low_max):
+            errors[place] = f"only for an item rated at most {low_max}"
+        else:
+            offered = [r.code for r in reasons_for(questionnaire_code, elements[item])]
+            if any(code not in offered for code in codes):
+                errors[place] = "unknown reason for this item"
+            elif len(set(codes)) != len(codes) or len(codes) > len(offered):
+                errors[place] = f"each reason at most once, at most {len(offered)}"
+            elif codes:
+                found[item] = codes
+    return found

@@ -77,6 +77,10 @@ def test_kiosk_landscape_every_screen_then_thanks_and_reset(app, province, kiosk
     answered = _answer_all(page, lambda i: "na" if i == 5 else 1 + i % 5,
                            shot=lambda p: screenshot(p, "citizen-kiosk-question"))
     assert answered == 23
+    # Ratings of 1 and 2 bring the reasons screen; passed over with "Bỏ qua".
+    assert screen(page) == "reasons"
+    page.locator("[data-action=reasons-skip]").click()
+    page.wait_for_function("document.getElementById('screen').dataset.screen === 'profile'")
     assert page.locator("#progress-label").inner_text() == ""
     _assert_in_viewport(page, "[data-action=send]")
     _assert_in_viewport(page, "[data-action=skip]")

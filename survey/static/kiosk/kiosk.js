@@ -75,6 +75,8 @@
       page.index = i + 1;
       page.rows.concat(page.closing).forEach(function (row) { row.number = ++number; });
     });
+    /* After a low rating, one screen asks why; it is passed over when nothing was rated low. */
+    list.push({kind: "reasons"});
     if ((Q.profile || []).length) list.push({kind: "profile"});
     else list.push({kind: "send"});
     return list;
@@ -97,7 +99,32 @@
 
   function fresh() {
     return {lang: "vi", large: false, read: false, step: -1, answers: {}, profile: {}, area: null,
-      started: null, notice: false};
+      started: null, notice: false, reasons: {}, comment: "", complaint: false};
+  }
+
+  /* ---------- why a low rating: the threshold and the lists come from the server ---------- */
+  function isLow(code) {
+    var v = state.answers[code];
+    return typeof v === "number" && v <= S.low_rating_max;
+  }
+  function lowRows() { return allRows().filter(function (r) { return isLow(r.code); }); }
+  function reasonsOf(code) { return (S.reason_lists || {})[(S.reason_topics || {})[code]] || []; }
+
+  /* What the sheet carries: reasons only for items still rated low (an answer changed since
+     drops them), the words without control characters, at most comment_max characters. */
+  function why() {
+    var reasons = {};
+    Object.keys(state.reasons).forEach(function (code) {
+      var offered = reasonsOf(code).map(function (r) { return r.code; });
+      var chosen = state.reasons[code].filter(function (c) { return offered.indexOf(c) >= 0; });
+      if (isLow(code) && chosen.length) reasons[code] = chosen;
+    });
+    var words = Array.from(String(state.comment || "").replace(/[\u0000-\u001f\u007f]+/g, " ").trim())
+      .slice(0, S.comment_max || 1000).join("").trim();
+    var out = {reasons: reasons};
+    if (words) out.comment = words;
+    if (state.complaint) out.complaint = true;
+    return out;
   }
 
   /* ---------- rendering ---------- */
@@ -238,6 +265,42 @@
       '<button type="button" class="btn primary send" data-action="send">' + esc(t("send")) + "</button>");
   }
 
+  /* "Vì sao Ông/Bà chưa hài lòng?": the low-rated rows grouped by element, each with its
+     element's reasons as toggle chips; the citizen's own words; the complaint toggle. */
+  function renderReasons() {
+    var groups = [];
+    pages().forEach(function (page) {
+      var rows = page.rows.filter(function (r) { return isLow(r.code); });
+      var closing = page.closing.filter(function (r) { return isLow(r.code); });
+      if (rows.length) groups.push({title: tr(page.group), rows: rows});
+      if (closing.length) groups.push({title: t("overall"), rows: closing});
+    });
+    var body = groups.map(function (g) {
+      return '<h2 class="why-group">' + esc(g.title) + "</h2>" + g.rows.map(function (row) {
+        var chosen = state.reasons[row.code] || [];
+        return '<fieldset class="why-row" data-code="' + esc(row.code) + '"><legend id="why-' + esc(row.code) + '">' +
+          '<span class="crit-n">' + row.number + ".</span> " + esc(tr(row.text)) + "</legend>" +
+          reasonsOf(row.code).map(function (r) {
+            var on = chosen.indexOf(r.code) >= 0;
+            return '<button type="button" class="chip why-chip' + (on ? " selected" : "") + '" aria-pressed="' + on +
+              '" data-action="reason" data-code="' + esc(row.code) + '" data-value="' + esc(r.code) + '">' +
+              esc(tr(r.label)) + "</button>";
+          }).join("") + "</fieldset>";
+      }).join("");
+    }).join("");
+    screenEl.innerHTML = '<section class="reasons"><div class="crit-q">' + listenButton("reasons", "why-title") +
+      '<h1 tabindex="-1" id="why-title">' + esc(t("reasons_title")) + "</h1></div>" +
+      '<p class="lead">' + esc(t("reasons_hint")) + "</p>" + body +
+      '<label class="why-label" for="why-comment">' + esc(t("comment")) + "</label>" +
+      '<textarea id="why-comment" class="why-comment" rows="3" maxlength="' + (S.comment_max || 1000) + '">' +
+      esc(state.comment || "") + "</textarea>" +
+      '<button type="button" class="chip why-complaint' + (state.complaint ? " selected" : "") + '" aria-pressed="' +
+      !!state.complaint + '" data-action="complaint">' + esc(t("complaint")) + "</button>" +
+      "</section>";
+    renderNav(false, '<button type="button" class="btn secondary" data-action="reasons-skip">' + esc(t("skip")) + "</button>" +
+      '<button type="button" class="btn primary send" data-action="reasons-continue">' + esc(t("continue")) + "</button>");
+  }
+
   function renderSend() {
     screenEl.innerHTML = '<section class="profile"><h1 tabindex="-1">' + esc(t("send")) + "</h1></section>";
     renderNav(false, '<button type="button" class="btn primary send" data-action="send">' + esc(t("send")) + "</button>");
@@ -261,7 +324,8 @@
     else if (state.step < 0) renderStart();
     else {
       var step = steps[state.step];
-      ({area: renderArea, page: renderPage, profile: renderProfile, send: renderSend})[step.kind](step);
+      ({area: renderArea, page: renderPage, reasons: renderReasons, profile: renderProfile,
+        send: renderSend})[step.kind](step);
     }
     screenEl.dataset.screen = state.step === "thanks" ? "thanks" : state.step < 0 ? "start" :
       steps[state.step].kind + (steps[state.step].index ? "-" + steps[state.step].index : "");
@@ -380,9 +444,14 @@
   function rowItem(row) { return {stem: row.code, text: row.number + ". " + tr(row.text)}; }
 
   /* Read-aloud mode: the start screen's introduction; a page's heading, then each question. */
+  function reasonsItems() {
+    return [{stem: "reasons", text: t("reasons_title")}, {stem: "reasons", text: t("reasons_hint")}];
+  }
+
   function readScreen() {
     if (state.step === -1 && Q.intro) { speak([{stem: "start.intro", text: tr(Q.intro)}]); return; }
     var step = state.step >= 0 && steps[state.step];
+    if (step && step.kind === "reasons") { speak(reasonsItems()); return; }
     if (!step || step.kind !== "page") return;
     speak([{stem: step.code + ".label", text: tr(step.group)}].concat(rowsOf(step).map(rowItem)));
   }
@@ -390,6 +459,7 @@
   /* A tap on Nghe reads its question; a second tap while it plays stops it. */
   function listen(btn) {
     if (player.button === btn) { stopSpeaking(); return; }
+    if (btn.dataset.stem === "reasons") { speak(reasonsItems(), btn); return; }
     var row = allRows().filter(function (r) { return r.code === btn.dataset.stem; })[0];
     if (row) speak([rowItem(row)], btn);
   }
@@ -674,10 +744,16 @@
       answers: answers, profile: state.profile, started_at: state.started,
       submitted_at: new Date().toISOString(), locale: state.lang, client_id: deviceId()
     };
+    var reasons = why();
+    if (Object.keys(reasons.reasons).length) payload.reasons = reasons.reasons;
+    if (reasons.comment) payload.comment = reasons.comment;
+    if (reasons.complaint) payload.complaint = true;
     var items = queue();
     items.push(payload);
     save(QUEUE_KEY, items);
-    state = {lang: state.lang, large: state.large, read: state.read, step: "thanks", answers: {}, profile: {}, area: null, started: null};
+    var chrome = {lang: state.lang, large: state.large, read: state.read};
+    state = fresh();
+    state.lang = chrome.lang; state.large = chrome.large; state.read = chrome.read; state.step = "thanks";
     render();
     clearTimeout(thanksTimer);
     thanksTimer = setTimeout(reset, S.thanks * 1000);
@@ -692,7 +768,9 @@
   }
 
   function go(delta) {
-    var next = Math.max(-1, Math.min(steps.length - 1, state.step + delta));
+    var next = state.step + delta;
+    while (next >= 0 && next < steps.length && steps[next].kind === "reasons" && !lowRows().length) next += delta;
+    next = Math.max(-1, Math.min(steps.length - 1, next));
     if (next === -1) { reset(); return; }
     state.step = next;
     render();
@@ -740,6 +818,20 @@
       });
     },
     skip: function () { state.profile = {}; actions.send(); },
+    reason: function (btn) {
+      var code = btn.dataset.code, list = state.reasons[code] || [], i = list.indexOf(btn.dataset.value);
+      if (i >= 0) list.splice(i, 1); else list.push(btn.dataset.value);
+      state.reasons[code] = list;
+      btn.classList.toggle("selected", i < 0);
+      btn.setAttribute("aria-pressed", String(i < 0));
+    },
+    complaint: function (btn) {
+      state.complaint = !state.complaint;
+      btn.classList.toggle("selected", state.complaint);
+      btn.setAttribute("aria-pressed", String(state.complaint));
+    },
+    "reasons-skip": function () { state.reasons = {}; state.comment = ""; state.complaint = false; go(1); },
+    "reasons-continue": function () { go(1); },
     send: function () {
       if (!hasCriterion()) {
         /* The overall questions alone are not enough: go back to the first service question. */
@@ -758,6 +850,9 @@
     if (btn && actions[btn.dataset.action]) actions[btn.dataset.action](btn);
   }
   screenEl.addEventListener("click", onAction);
+  screenEl.addEventListener("input", function (event) {
+    if (event.target.id === "why-comment") state.comment = event.target.value;
+  });
   navEl.addEventListener("click", onAction);
   document.getElementById("lang-toggle").addEventListener("click", function () {
     state.lang = state.lang === "vi" ? "en" : "vi"; render();
