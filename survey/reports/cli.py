@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from ..cli import fail, sipas_cli
 from ..extensions import db
-from .filters import FilterError, ReportFilters, check
+from .filters import CHANNELS, FilterError, ReportFilters, check
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
@@ -22,7 +22,8 @@ FORMATS = ("json", "csv", "xlsx", "pdf")
               "(default: all data, each response weighted within its quarter).")
 @click.option("--agency", default=None, help="Agency code (with its subordinate units).")
 @click.option("--service-area", default=None, help="Service area code (a domain).")
-@click.option("--channel", type=click.Choice(["all", "kiosk", "qr"]), default="all")
+@click.option("--channel", type=click.Choice(CHANNELS), default="all",
+              help="kiosk, qr or import (paper and telephone surveys); all by default.")
 @click.option("--questionnaire", default="sipas", show_default=True)
 @click.option("--weights", type=click.Choice(["dossiers", "none"]), default="dossiers")
 @click.option("--variance", type=click.Choice(["design", "counters"]), default="design",

@@ -287,7 +287,10 @@ def render_report(report: Report, fmt: str, locale: str) -> bytes | str:
         return to_json(report)
     view = report_view(report, labels(db.session, report.filters.questionnaire, locale))
     if fmt == "xlsx":
+        from .reasons import reason_table
         from .xlsx import workbook_bytes
-        return workbook_bytes(view)
+        lang = "en" if locale.startswith("en") else "vi"
+        return workbook_bytes(view, reason_table(db.session, report.filters, lang,
+                                                 view.labels.agencies, view.labels.counters))
     from .pdf import pdf_bytes  # reportlab and the charts: loaded only for a PDF
     return pdf_bytes(view)

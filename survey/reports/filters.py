@@ -22,7 +22,7 @@ from ..auth.access import visible_agency_ids
 from ..extensions import db
 from ..models import Agency, PopulationTotal, Questionnaire, Response, ServiceArea
 
-CHANNELS = ("all", "kiosk", "qr")
+CHANNELS = ("all", "kiosk", "qr", "import")
 WEIGHTS = ("dossiers", "none")
 VARIANCES = ("design", "counters")
 
@@ -199,7 +199,8 @@ class ReportForm(Form):
     service_area = SelectField(_l("Service area"), validate_choice=False)
     channel = SelectField(_l("Channel"), choices=options([
         ("all", _l("All channels")), ("kiosk", _l("Kiosk at the counter")),
-        ("qr", _l("QR code on a phone"))]))
+        ("qr", _l("QR code on a phone")),
+        ("import", _l("Paper or telephone survey (imported)"))]))
     questionnaire = SelectField(_l("Questionnaire"), validate_choice=False)
     weights = SelectField(_l("Weights"), choices=options([
         ("dossiers", _l("Weighted to dossiers handled")), ("none", _l("Unweighted"))]))

@@ -231,3 +231,59 @@ def pdf_bytes(view: ReportView) -> bytes:
     _breakdown(pdf, view, "counter", _("By counter"), _("Counter"), model=True)
     _ranking(pdf, view, counters=True)
     return bytes(pdf.output())
+
+
+def _share_text(share: float | None, low: float | None, high: float | None,
+                over: bool = False) -> str:
+    """A share (0–1) as "82,2 (68,7–90,7)"; "!" marks a count above its total."""
+    if share is None:
+        return "—"
+    text = fmt(100 * share) + (" !" if over else "")
+    return text + (f" ({fmt(100 * low)}–{fmt(100 * high)})" if low is not None else "")
+
+
+def portal_rows(table) -> list[list[str]]:
+    """The rows of the portal table as printed text (the total last)."""
+    rows = []
+    for line in [*table.lines, table.total]:
+        f, t = line.figures, line.on_time
+        on_time = "—" if t is None else f"{t.on_time}/{t.due} · " + _share_text(
+            t.share, t.low, t.high)
+        sipas = _text(line.sipas)
+        rows.append([line.name or _("Total"),
+                     "—" if f.dossiers is None else fmt(f.dossiers, 0), str(f.rated),
+                     _share_text(f.rated_share.share, f.rated_share.low, f.rated_share.high,
+                                 f.rated_share.over),
+                     f"{f.satisfied}/{f.ratings}",
+                     _share_text(f.satisfied_share.share, f.satisfied_share.low,
+                                 f.satisfied_share.high),
+                     fmt(100 * f.attainment), on_time, f"{sipas[0]} ({sipas[1]})"
+                     if sipas[1] else sipas[0]])
+    return rows
+
+
+def portal_pdf(table) -> bytes:
+    """The portal-style table as a landscape PDF with its method note."""
+    from .portal import portal_notes
+
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf.add_font(FAMILY, "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_font(FAMILY, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(True, margin=MARGIN)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.add_page()
+    f = table.filters
+    _heading(pdf, _("Portal-style table") + f" · {f.period or _('all data')}", 14)
+    pdf.multi_cell(0, 5, _("Target: %(target)s %% of ratings satisfied",
+                           target=fmt(100 * table.target, 0)), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    _table(pdf, [_("Agency"), _("Dossiers handled (N)"), _("Rated (n)"),
+                 _("Rated share, % (95% CI)"), _("Satisfied / ratings"),
+                 _("Satisfied share, % (95% CI)"), _("Attainment, %"),
+                 _("Handled on time / due, % (95% CI)"), _("SIPAS index, % (95% CI)")],
+           portal_rows(table), (58, 20, 16, 34, 22, 34, 20, 36, 27))
+    _heading(pdf, _("How these numbers were computed"), 11)
+    for paragraph in portal_notes(table):
+        pdf.multi_cell(0, 4.5, paragraph, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    return bytes(pdf.output())

@@ -124,7 +124,7 @@ def labels(session: Session, questionnaire_code: str, locale: str) -> Labels:
 def channel_names() -> dict[str, str]:
     """The collection channels in the reader's language."""
     return {"kiosk": _("Kiosk at the counter"), "qr": _("QR code on a phone"),
-            "import": _("Imported from paper forms")}
+            "import": _("Paper or telephone survey (imported)")}
 
 
 def records_by(table: pd.DataFrame, level: str | None = None) -> dict[tuple[str, str], dict]:

@@ -43,14 +43,22 @@ def index():
                                error=asked.error, view=None, args={}, notes=[],
                                channel_names={}, fmt=fmt, fmt2=lambda v: fmt(v, 2),
                                fmt_p=fmt_p)
+    from .reasons import reason_table
+
     report = build_report(db.session, asked.filters, trend=False)  # the trend chart loads apart
     view = report_view(report, labels(db.session, asked.filters.questionnaire,
                                       str(get_locale())))
+    reasons = reason_table(db.session, asked.filters, _lang(), view.labels.agencies,
+                           view.labels.counters)
     return render_template("reports/index.html", form=asked.form, filters=asked.filters,
                            error=asked.error, view=view, args=asked.filters.query_args(),
-                           notes=view.notes(),
+                           notes=view.notes(), reasons=reasons,
                            channel_names={c.value: c.label for c in asked.form.channel.choices},
                            fmt=fmt, fmt2=lambda v: fmt(v, 2), fmt_p=fmt_p)
+
+
+def _lang() -> str:
+    return "en" if str(get_locale()).startswith("en") else "vi"
 
 
 @bp.get("/chart/<name>.svg")
@@ -119,3 +127,49 @@ def raw(fmt: str):
     frame = exports.raw_frame(db.session, asked.filters)
     body = exports.raw_csv(frame) if fmt == "csv" else exports.raw_xlsx(frame)
     return attachment(body, filename("sipas-responses", asked.filters, fmt), fmt)
+
+
+def _portal(asked):
+    from .portal import portal_table
+    from .presentation import labels
+
+    names = labels(db.session, asked.filters.questionnaire, str(get_locale())).agencies
+    return portal_table(db.session, asked.filters, names)
+
+
+@bp.get("/portal")
+@role_required(*ROLES)
+def portal():
+    """The portal-style table: rated and satisfied shares against the portal's target,
+    follow-ups on time and the SIPAS index, per agency of the chosen subtree."""
+    from .portal import portal_filters, portal_notes
+
+    asked = report_request()
+    if asked.error:
+        return render_template("reports/portal.html", form=asked.form, filters=asked.filters,
+                               error=asked.error, table=None, args={}, notes=[],
+                               fmt=fmt), 400
+    table = _portal(asked)
+    args = portal_filters(asked.filters).query_args()
+    return render_template("reports/portal.html", form=asked.form, filters=asked.filters,
+                           error=None, table=table, args=args, notes=portal_notes(table),
+                           fmt=fmt)
+
+
+@bp.get("/portal.<fmt>")
+@role_required(*ROLES)
+def portal_export(fmt: str):
+    """The portal-style table as XLSX or PDF (the same query string as its page)."""
+    if fmt not in ("xlsx", "pdf"):
+        abort(404)
+    asked = report_request()
+    if asked.error:
+        abort(400, asked.error)
+    table = _portal(asked)
+    if fmt == "xlsx":
+        from .xlsx import portal_workbook
+        body = portal_workbook(table)
+    else:
+        from .pdf import portal_pdf
+        body = portal_pdf(table)
+    return attachment(body, filename("sipas-portal", asked.filters, fmt), fmt)

@@ -236,8 +236,22 @@ def cells_sheet(sheet: Worksheet, view: ReportView) -> None:
                         words.get(row["flag"], row["flag"])], [6], {4: COUNT, 5: COUNT})
 
 
-def workbook_bytes(view: ReportView) -> bytes:
-    """The whole workbook as bytes."""
+def reasons_sheet(sheet: Worksheet, reasons: dict[str, list]) -> None:
+    """Reason counts per agency (and per counter when the report is of one agency): the low
+    ratings they came from, then one row per reason code with its label and count."""
+    _setup(sheet, _("Reasons for dissatisfaction"), [_("Level"), _("Code"), _("Unit"),
+           _("Low ratings with a reason"), _("Reason code"), _("Reason"), _("Times chosen")],
+           [10, 14, 40, 14, 14, 50, 12])
+    levels = {"agency": _("Agency"), "counter": _("Counter")}
+    for level in ("agency", "counter"):
+        for group in reasons.get(level, []):
+            for code, label, count in group.reasons:
+                _append(sheet, [levels[level], group.code, group.name, group.low_ratings,
+                                code, label, count], (), {4: COUNT, 7: COUNT})
+
+
+def workbook_bytes(view: ReportView, reasons: dict[str, list] | None = None) -> bytes:
+    """The whole workbook as bytes (with the reasons sheet when ``reasons`` is given)."""
     book = Workbook()
     summary_sheet(book.active, view)
     book.active.title = _("Summary")[:31]
@@ -254,7 +268,65 @@ def workbook_bytes(view: ReportView) -> bytes:
     ranking_sheet(book.create_sheet(_("Ranking")[:31]), view)
     ranking_sheet(book.create_sheet(_("Ranking of counters")[:31]), view, counters=True)
     change_sheet(book.create_sheet(_("Change")[:31]), view)
+    if reasons is not None:
+        reasons_sheet(book.create_sheet(_("Reasons for dissatisfaction")[:31]), reasons)
     cells_sheet(book.create_sheet(_("Weighting cells")[:31]), view)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _share(value: float | None) -> float | None:
+    return None if value is None else 100 * value
+
+
+def portal_sheet(sheet: Worksheet, table) -> None:
+    """The portal-style table (``portal.PortalTable``): one row per agency, the total last;
+    shares in percent, each interval two cells."""
+    f = table.filters
+    _setup(sheet, _("Portal-style table") + f" · {f.period or _('all data')}",
+           [_("Code"), _("Agency"), _("Dossiers handled (N)"), _("Rated (n)"),
+            _("Rated share, %"), _("95% CI low"), _("95% CI high"), _("Ratings"),
+            _("Satisfied ratings"), _("Satisfied share, %"), _("95% CI low"),
+            _("95% CI high"), _("Target, %"), _("Attainment, %"), _("Follow-ups due"),
+            _("Handled on time"), _("On-time share, %"), _("95% CI low"), _("95% CI high"),
+            _("SIPAS index, %"), _("95% CI low"), _("95% CI high"), _("Notes")],
+           [12, 40, 12, 10, 10, 10, 10, 10, 10, 10, 10, 10, 9, 11, 10, 10, 10, 10, 10, 10,
+            10, 10, 30])
+    from .portal import table_records
+
+    for record in table_records(table):
+        name = record["name"] or _("Total")
+        notes = [text for key, text in (("over_covered", _("more rated than dossiers")),
+                                        ("no_total", _("no total")),
+                                        ("prorated", _("total prorated by days")))
+                 if record[key]]
+        _append(sheet, [record["agency"], name, record["dossiers"], record["rated"],
+                        _share(record["rated_share"]), _share(record["rated_low"]),
+                        _share(record["rated_high"]), record["ratings"], record["satisfied"],
+                        _share(record["satisfied_share"]), _share(record["satisfied_low"]),
+                        _share(record["satisfied_high"]), _share(record["target"]),
+                        _share(record["attainment"]), record["due"], record["on_time"],
+                        _share(record["on_time_share"]), _share(record["on_time_low"]),
+                        _share(record["on_time_high"]), record["sipas"],
+                        record["sipas_low"], record["sipas_high"], ", ".join(notes)],
+                [5, 6, 7, 10, 11, 12, 13, 14, 17, 18, 19, 20, 21, 22],
+                {3: COUNT, 4: COUNT, 8: COUNT, 9: COUNT, 15: COUNT, 16: COUNT})
+    sheet.cell(row=sheet.max_row, column=2).font = Font(bold=True)
+
+
+def portal_workbook(table) -> bytes:
+    """The portal-style table as an XLSX workbook, with the rule it counts by."""
+    from .portal import portal_notes
+
+    book = Workbook()
+    portal_sheet(book.active, table)
+    book.active.title = _("Portal-style table")[:31]
+    sheet = book.create_sheet(_("Method")[:31])
+    _setup(sheet, _("How these numbers were computed"), [_("Method")], [120])
+    for paragraph in portal_notes(table):
+        _append(sheet, [paragraph], ())
+        sheet.cell(row=sheet.max_row, column=1).alignment = Alignment(wrap_text=True)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -23,6 +23,7 @@ from survey.models import (
     Alert,
     Answer,
     Counter,
+    FollowUp,
     Officer,
     Procedure,
     Questionnaire,
@@ -196,6 +197,36 @@ def test_kiosk_english_large_text_notice_and_staff_tools(app, province, live_ser
     audit.assert_clean()
 
 
+def test_reasons_screens_have_no_wcag_violations(app, province, live_server, new_context, audit):
+    """The kiosk's reasons screen (before and after a chip is chosen) and the QR form's
+    reasons step, after a rating of 2."""
+    page = new_context().new_page()
+    page.goto(f"{live_server.url}/kiosk/{province.tokens['H-AN-Q1']}")
+    page.locator("[data-action=start]").click()
+    page.locator('[data-action=area][data-value="DATDAI"]').click()
+    page.wait_for_function("document.getElementById('screen').dataset.screen === 'page-1'")
+    page.locator("[data-action=answer][data-value='2']").first.click()
+    while screen(page).startswith("page-"):
+        current = screen(page)
+        page.locator("[data-action=next]").click()
+        page.wait_for_function("s => document.getElementById('screen').dataset.screen !== s",
+                               arg=current)
+    assert screen(page) == "reasons"
+    audit(page, "citizen/kiosk-reasons")
+    page.locator("[data-action=reason]").first.click()
+    page.locator("[data-action=complaint]").click()
+    audit(page, "citizen/kiosk-reasons-chosen")
+
+    phone = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    phone.goto(f"{live_server.url}/q/{province.tokens['H-AN-Q1']}")
+    phone.locator('input[name="service_area"][value="DATDAI"]').check()
+    phone.locator('input[name="TC1"][value="2"]').check()
+    phone.locator("button[type=submit]").first.click()
+    phone.locator("#why-title").wait_for()
+    audit(phone, "citizen/qr-reasons")
+    audit.assert_clean()
+
+
 def test_qr_form_thanks_and_token_states_have_no_wcag_violations(
         app, province, live_server, new_context, audit, monkeypatch):
     page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
@@ -265,6 +296,7 @@ def _ids(app) -> dict[str, int]:
         ids["questionnaire"] = (db.session.query(Questionnaire).filter_by(code="sipas")
                                 .order_by(Questionnaire.version.desc()).first().id)
         ids["officer"] = db.session.query(Officer.id).order_by(Officer.id).limit(1).scalar()
+        ids["follow_up"] = db.session.query(FollowUp.id).order_by(FollowUp.id).limit(1).scalar()
         for name, kind in (("drop_alert", "drop"), ("burst_alert", "top_burst")):
             ids[name] = db.session.query(Alert.id).filter_by(kind=kind).limit(1).scalar()
         return ids
@@ -372,7 +404,15 @@ def test_staff_pages_have_no_wcag_violations(app, demo_server, new_context, audi
         ("officer-results", "/officers/results"),
         ("officer", f"/officers/{ids['officer']}"),
         ("officers-import", "/officers/import"),
+        ("portal", "/reports/portal?period=2026-Q4"),
+        ("follow-ups", "/followups/"),
+        ("follow-ups-summary", "/followups/summary"),
+        ("field-surveys", "/fieldwork/"),
+        ("api-clients", "/integrations/clients"),
+        ("api-client-new", "/integrations/clients/new"),
     ]
+    if ids["follow_up"]:
+        pages.append(("follow-up", f"/followups/{ids['follow_up']}"))
     if ids["procedure"]:
         pages.append(("procedure-edit", f"/admin/procedures/{ids['procedure']}/edit"))
     for name, path in pages:

@@ -61,7 +61,7 @@ def test_analyst_reads_switches_period_and_downloads(demo_server, browser, make_
     path = tmp_path / "report.xlsx"
     info.value.save_as(path)
     book = load_workbook(BytesIO(path.read_bytes()))
-    assert len(book.sheetnames) == 10
+    assert len(book.sheetnames) == 11  # with the reasons sheet
     context.close()
 
 

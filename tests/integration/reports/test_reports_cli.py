@@ -102,7 +102,7 @@ def test_cli_agency_report_and_files(demo_app, tmp_path):
             "sipas", "report", "--period", PERIOD, "--format", fmt, "--out", str(out)])
         assert result.exit_code == 0, result.output
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
-    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 10
+    assert len(load_workbook(io.BytesIO((tmp_path / "report.xlsx").read_bytes())).sheetnames) == 11
 
 
 def test_cli_refuses_unknown_agency_and_period(demo_app):

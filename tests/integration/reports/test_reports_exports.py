@@ -17,7 +17,8 @@ def test_xlsx_has_a_summary_and_one_sheet_per_table(demo_app, analyst):
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data))
-    assert len(book.sheetnames) == 10  # summary, elements, 4 breakdowns, 2 rankings, change, cells
+    assert len(book.sheetnames) == 11  # summary, elements, 4 breakdowns, 2 rankings, change,
+    # reasons, cells
     assert book.sheetnames[0] == "Tổng hợp"
     summary = book[book.sheetnames[0]]
     values = [row[1] for row in summary.iter_rows(min_row=4, values_only=True)]
