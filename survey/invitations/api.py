@@ -48,8 +48,9 @@ def create_invitation():
         read = read_payload()
         if read.error is not None:
             return jsonify(error="invalid", errors={"body": read.error}), 422
-        status, body = issue(db.session, client, read.value)
         client.last_used_at = utcnow()
+        db.session.flush()  # the key's row stays locked to the commit: see ``issue``
+        status, body = issue(db.session, client, read.value)
         db.session.commit()
     except (OperationalError, InterfaceError):
         return unavailable()

@@ -154,7 +154,11 @@ def answer(invitation: Invitation) -> dict:
 
 def issue(session: Session, client: ApiClient, body: Any) -> tuple[int, dict]:
     """Check the request and give its link: 201 new, 200 the same live link again, else the
-    refusal (403, 409, 422). The caller commits."""
+    refusal (403, 409, 422). The caller commits.
+
+    The caller has already written to the client's row (its ``last_used_at``), which the
+    database keeps locked until that commit: two identical requests of one key sent at once
+    are then answered one after the other, and the second finds the first's link."""
     asked, refusal = check(session, client, body)
     if refusal is not None:
         return refusal
