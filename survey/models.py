@@ -222,7 +222,8 @@ class Response(db.Model):
     ethnicity: Mapped[str | None] = mapped_column(sa.String(32))
     # Field surveys (channel ``import``): how the interviewer asked, and the file it came in.
     import_mode: Mapped[str | None] = mapped_column(sa.String(16))
-    field_import_id: Mapped[int | None] = mapped_column(sa.ForeignKey("field_imports.id"))
+    field_import_id: Mapped[int | None] = mapped_column(sa.ForeignKey("field_imports.id"),
+                                                        index=True)
 
     questionnaire: Mapped[Questionnaire] = relationship()
     counter: Mapped[Counter] = relationship()
