@@ -13,6 +13,14 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The UTC instants from the local start of ``start`` to the local end of ``end``
+    (half-open), the range stored times are compared with."""
+    low = datetime.combine(start, time(), LOCAL_TZ).astimezone(UTC)
+    high = datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ).astimezone(UTC)
+    return low, high
+
+
 class CalendarError(ValueError):
     """A working-hours setting that cannot be read; the message names it."""
 

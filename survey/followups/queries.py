@@ -8,10 +8,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..alerts.calendar import LOCAL_TZ, Calendar
+from ..alerts.calendar import LOCAL_TZ, Calendar, day_bounds
+from ..auth.login import aware
 from ..models import Answer, FollowUp, Questionnaire, ResponseComment, ResponseReason
 from ..questionnaires.reasons import reason_label
-from .stats import aware, day_bounds
 
 STATUSES = ("open", "in_progress", "done")
 PAGE_SIZE = 300

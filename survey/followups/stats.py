@@ -6,7 +6,7 @@ Periods are local dates (Asia/Ho_Chi_Minh), both ends included; every stored tim
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 import numpy as np
 import sqlalchemy as sa
@@ -14,27 +14,13 @@ from sqlalchemy.orm import Session, aliased
 
 from analysis.followup import LaterSatisfaction, OnTime, later_satisfaction, tally
 
-from ..alerts.calendar import LOCAL_TZ
+from ..alerts.calendar import day_bounds
+from ..auth.login import aware
 from ..models import Answer, FollowUp, Questionnaire, Response, utcnow
 from ..queries import COUNTED
 from ..questionnaires import criterion_codes
 
 CHUNK = 500
-
-
-def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The UTC instants from the local start of ``start`` to the local end of ``end``
-    (half-open), the range stored times are compared with."""
-    low = datetime.combine(start, time(), LOCAL_TZ).astimezone(UTC)
-    high = datetime.combine(end + timedelta(days=1), time(), LOCAL_TZ).astimezone(UTC)
-    return low, high
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite gives them back naive)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 def _count(condition) -> sa.ColumnElement:

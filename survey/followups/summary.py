@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import render_template
 from flask_login import current_user
-
-from analysis.followup import LaterSatisfaction, OnTime, combine, combine_later
 
 from ..auth.access import role_required, visible_agency_ids
 from ..extensions import db
 from ..models import Agency, utcnow
 from ..reports.filters import agency_ids, allowed_agencies, report_request
-from . import bp, stats
+from . import bp
 from .routes import VIEWERS, period_dates
+
+if TYPE_CHECKING:
+    from analysis.followup import LaterSatisfaction, OnTime
 
 EMPTY = {"opened": 0, "done": 0, "overdue": 0}
 
@@ -33,6 +35,10 @@ class Row:
 
 def summary_rows(agencies: list[Agency], start, end, now) -> list[Row]:
     """The lines of ``agencies`` with any follow-up in the period, then their total."""
+    from analysis.followup import combine, combine_later  # numpy: only when asked
+
+    from . import stats
+
     ids = [a.id for a in agencies]
     work = stats.workload(db.session, start, end, ids, now)
     timely = stats.on_time(db.session, start, end, ids, now)
