@@ -10,7 +10,7 @@ from __future__ import annotations
 from kiosk_pages import screen, wait_for_rows, wait_screen_change
 
 from survey.extensions import db
-from survey.models import Answer, Response
+from survey.models import Answer, Response, ResponseReason
 
 MAX_TABS = 80
 
@@ -99,6 +99,19 @@ def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, li
                 assert pressed.get_attribute("aria-pressed") == "true"
             chosen[code] = value
         shown = wait_screen_change(page, shown)
+
+    # Reasons (the answers 2 and 1 are low): the first reason chip chosen with Space, then
+    # Tab on to "Tiếp tục" and Enter.
+    assert shown == "reasons"
+    chip = page.locator("[data-action=reason]").first
+    reason = (chip.get_attribute("data-code"), chip.get_attribute("data-value"))
+    keys.tab_to(action="reason", code=reason[0], value=reason[1])
+    keys.press("Space")
+    assert page.locator(f'[data-action=reason][data-code="{reason[0]}"]'
+                        f'[data-value="{reason[1]}"]').get_attribute("aria-pressed") == "true"
+    keys.tab_to(action="reasons-continue")
+    keys.press("Enter")
+    shown = wait_screen_change(page, "reasons")
     assert shown == "profile"
 
     # Profile: one chip chosen with Space, then Tab on to "Gửi" and Enter.
@@ -119,6 +132,8 @@ def test_a_whole_kiosk_survey_with_the_keyboard_alone(app, province, browser, li
         answers = {a.item_code: a.value for a in db.session.query(Answer)}
         assert answers == {c: int(v) for c, v in chosen.items() if v != "na"}
         assert db.session.query(Answer).count() == sum(v != "na" for v in chosen.values())
+        assert [(r.item_code, r.reason_code) for r in db.session.query(ResponseReason)] == [
+            reason]
 
     # "Kết thúc" on the thank-you screen brings the next citizen back to the start.
     keys.tab_to(action="reset")
