@@ -332,13 +332,6 @@ def low_rating_max() -> int:
     return int(current_app.config.get("LOW_RATING_MAX", 2))
 
 
-def low_items(submission: Submission) -> list[str]:
-    """The items the citizen rated at most ``LOW_RATING_MAX``, in questionnaire order."""
-    low = low_rating_max()
-    return [code for code in submission.questionnaire.items
-            if code in submission.answers and submission.answers[code] <= low]
-
-
 def stored_body(response: Response) -> dict:
     """The JSON the API returns for a stored response."""
     return {"id": str(response.uuid), "status": response.status,

@@ -22,8 +22,8 @@ BODY_PT = 9
 MARGIN = 15
 
 
-def _document() -> FPDF:
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+def _document(orientation: str = "portrait") -> FPDF:
+    pdf = FPDF(orientation=orientation, unit="mm", format="A4")
     pdf.add_font(FAMILY, "", str(FONT_DIR / "DejaVuSans.ttf"))
     pdf.add_font(FAMILY, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(True, margin=MARGIN)
@@ -266,11 +266,7 @@ def portal_pdf(table) -> bytes:
     """The portal-style table as a landscape PDF with its method note."""
     from .portal import portal_notes
 
-    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
-    pdf.add_font(FAMILY, "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(FAMILY, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
-    pdf.set_auto_page_break(True, margin=MARGIN)
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf = _document("landscape")
     pdf.add_page()
     f = table.filters
     _heading(pdf, _("Portal-style table") + f" · {f.period or _('all data')}", 14)

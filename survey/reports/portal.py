@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from analysis import coverage
+from analysis.followup import OnTime, combine
 
 from .. import periods, queries
 from .. import questionnaires as qdefs
@@ -33,20 +34,6 @@ from .presentation import Cell, cell, records_by
 TOTAL = "ALL"
 
 
-@dataclass(frozen=True)
-class OnTimeCounts:
-    """Follow-ups of a unit: due in the period, handled on time, late, open and not yet due,
-    and the on-time share of those due with its interval (0–1)."""
-
-    due: int
-    on_time: int
-    late: int
-    open_not_due: int
-    share: float | None
-    low: float | None
-    high: float | None
-
-
 @dataclass
 class PortalLine:
     """One row of the table: the unit, its portal figures, on-time follow-ups and SIPAS."""
@@ -54,7 +41,7 @@ class PortalLine:
     code: str
     name: str
     figures: coverage.PortalRow
-    on_time: OnTimeCounts | None
+    on_time: OnTime | None
     sipas: Cell
     prorated: bool = False
     no_total: bool = False
@@ -62,14 +49,12 @@ class PortalLine:
 
 @dataclass
 class PortalTable:
-    """The whole table of a period and scope; ``on_time_known`` False when the follow-ups
-    module is not installed."""
+    """The whole table of a period and scope."""
 
     filters: ReportFilters
     lines: list[PortalLine]
     total: PortalLine
     target: float
-    on_time_known: bool
     scope: str | None = None
 
 
@@ -161,25 +146,12 @@ def _agencies(session: Session, scope: list[int] | None, period: periods.Period,
 
 
 def on_time_counts(session: Session, period: periods.Period,
-                   ids: list[int]) -> dict[int, OnTimeCounts] | None:
+                   ids: list[int]) -> dict[int, OnTime]:
     """On-time follow-ups per agency id (``survey.followups.stats.on_time``, due from the
-    first to the last day of the period, both included); None when that module is not
-    there."""
-    try:
-        from ..followups.stats import on_time
-    except ImportError:
-        return None
-    found = on_time(session, period.start, period.end - timedelta(days=1), ids)
-    return {agency: OnTimeCounts(int(v.due), int(v.on_time), int(v.late),
-                                 int(v.open_not_due), v.share, v.low, v.high)
-            for agency, v in found.items()}
+    first to the last day of the period, both included)."""
+    from ..followups.stats import on_time
 
-
-def _total_on_time(values: list[OnTimeCounts]) -> OnTimeCounts:
-    due, on_time = sum(v.due for v in values), sum(v.on_time for v in values)
-    share = coverage.proportion(on_time, due)
-    return OnTimeCounts(due, on_time, sum(v.late for v in values),
-                        sum(v.open_not_due for v in values), share.share, share.low, share.high)
+    return on_time(session, period.start, period.end - timedelta(days=1), ids)
 
 
 def _sipas(session: Session, filters: ReportFilters) -> tuple[dict, Cell]:
@@ -218,18 +190,16 @@ def portal_table(session: Session, filters: ReportFilters,
     by_agency, whole = _sipas(session, filters)
     names = names or {}
     empty = cell(None)
-    lines = [PortalLine(a.code, names.get(a.code, a.name), row,
-                        None if on_time is None else on_time.get(a.id), by_agency.get(a.code, empty),
+    lines = [PortalLine(a.code, names.get(a.code, a.name), row, on_time.get(a.id),
+                        by_agency.get(a.code, empty),
                         bool(totals["prorated"].get(a.code, False)), a.code not in totals.index)
              for a, row in zip(agencies, rows)]
-    total = PortalLine(TOTAL, "", rows[-1],
-                       None if on_time is None else _total_on_time(
-                           [v for v in on_time.values() if v is not None]), whole,
+    total = PortalLine(TOTAL, "", rows[-1], combine(on_time.values()), whole,
                        any(line.prorated for line in lines), any(line.no_total for line in lines))
     scope_name = None
     if filters.agency:
         scope_name = names.get(filters.agency, filters.agency)
-    return PortalTable(filters, lines, total, target, on_time is not None, scope_name)
+    return PortalTable(filters, lines, total, target, scope_name)
 
 
 def table_records(table: PortalTable) -> list[dict[str, Any]]:
@@ -275,9 +245,6 @@ def portal_notes(table: PortalTable) -> list[str]:
           "100 %%, and 0 when nobody rated, as the portal scores it.", target=target),
         _("The SIPAS index beside them is the report's (with its 95% CI); each "
           "agency's row counts its own counters, the total row its whole subtree.")]
-    if table.on_time_known:
-        notes.append(_("Follow-ups handled on time: of the follow-ups due in the period, those "
-                       "answered by their due date."))
-    else:
-        notes.append(_("Follow-ups handled on time are not available yet."))
+    notes.append(_("Follow-ups handled on time: of the follow-ups due in the period, those "
+                   "answered by their due date."))
     return notes

@@ -29,14 +29,13 @@ class ReasonGroup:
     reasons: list[tuple[str, str, int]] = field(default_factory=list)
 
 
-def _domain(query, session: Session, filters: ReportFilters):
+def _domain(query, session: Session, filters: ReportFilters, scope: list[int] | None):
     query = query.where(Response.questionnaire_code == filters.questionnaire,
                         Response.status.in_(queries.COUNTED))
     if filters.period:
         chosen = periods.parse(filters.period)
         query = query.where(Response.survey_date >= chosen.start,
                             Response.survey_date < chosen.end)
-    scope = agency_ids(session, filters)
     if scope is not None:
         query = query.where(Response.agency_id.in_(scope))
     if filters.service_area:
@@ -47,15 +46,15 @@ def _domain(query, session: Session, filters: ReportFilters):
     return query
 
 
-def _groups(session: Session, filters: ReportFilters, unit, level: str, codes: dict[int, str],
-            names: dict[str, str], lang: str) -> list[ReasonGroup]:
+def _groups(session: Session, filters: ReportFilters, scope: list[int] | None, unit, level: str,
+            codes: dict[int, str], names: dict[str, str], lang: str) -> list[ReasonGroup]:
     joined = sa.select(unit, ResponseReason.reason_code, sa.func.count()).join(
         Response, Response.id == ResponseReason.response_id)
-    counts = session.execute(_domain(joined, session, filters).group_by(
+    counts = session.execute(_domain(joined, session, filters, scope).group_by(
         unit, ResponseReason.reason_code)).all()
     items = _domain(sa.select(unit.label("unit"), ResponseReason.response_id,
                               ResponseReason.item_code).distinct().join(
-        Response, Response.id == ResponseReason.response_id), session, filters).subquery()
+        Response, Response.id == ResponseReason.response_id), session, filters, scope).subquery()
     low = dict(session.execute(sa.select(items.c.unit, sa.func.count())
                                .group_by(items.c.unit)).all())
     groups: dict[int, ReasonGroup] = {}
@@ -73,11 +72,12 @@ def reason_table(session: Session, filters: ReportFilters, lang: str,
                  agency_names: dict[str, str], counter_names: dict[str, str]
                  ) -> dict[str, list[ReasonGroup]]:
     """Reason counts per agency, and per counter when the report is filtered to one agency."""
+    scope = agency_ids(session, filters)
     agencies = dict(session.execute(sa.select(Agency.id, Agency.code)).all())
-    out = {"agency": _groups(session, filters, Response.agency_id, "agency", agencies,
+    out = {"agency": _groups(session, filters, scope, Response.agency_id, "agency", agencies,
                              agency_names, lang)}
     if filters.agency:
         counters = dict(session.execute(sa.select(Counter.id, Counter.code)).all())
-        out["counter"] = _groups(session, filters, Response.counter_id, "counter", counters,
-                                 counter_names, lang)
+        out["counter"] = _groups(session, filters, scope, Response.counter_id, "counter",
+                                 counters, counter_names, lang)
     return out

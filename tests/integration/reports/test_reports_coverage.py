@@ -8,13 +8,13 @@ import re
 import sys
 import types
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from analysis.followup import OnTime
 from survey.extensions import db
 from survey.models import (
     Agency,
@@ -112,17 +112,6 @@ def analyst(portal_data, client, login_as):
     return client
 
 
-@dataclass
-class FakeOnTime:
-    due: int
-    on_time: int
-    late: int
-    open_not_due: int
-    share: float | None
-    low: float | None
-    high: float | None
-
-
 @pytest.fixture
 def on_time_module(monkeypatch, app):
     """``survey.followups.stats`` replaced by a module that returns fixed counts."""
@@ -132,8 +121,8 @@ def on_time_module(monkeypatch, app):
 
     def on_time(session, start, end, agency_ids):
         calls.append((start, end, sorted(agency_ids)))
-        return {ids["SNV"]: FakeOnTime(8, 6, 2, 1, 0.75, 0.41, 0.93),
-                ids["H-AN"]: FakeOnTime(2, 2, 0, 0, 1.0, 0.34, 1.0)}
+        return {ids["SNV"]: OnTime(8, 6, 2, 1, 0.75, 0.41, 0.93),
+                ids["H-AN"]: OnTime(2, 2, 0, 0, 1.0, 0.34, 1.0)}
 
     module = types.ModuleType("survey.followups.stats")
     module.on_time = on_time
