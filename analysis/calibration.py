@@ -18,7 +18,6 @@ This gives exactly R's residuals (same algebra, different order of summation).
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 
 class CalibratedSums:
@@ -29,6 +28,7 @@ class CalibratedSums:
 
     def __init__(self, design, columns: list[np.ndarray], g: np.ndarray, n_dom: int,
                  satisfied_min: float):
+        from scipy import sparse  # here, not with the module: the command line never calibrates
         parts, sequence = [], []
         for step in design.calibration:
             first = len(parts)

@@ -7,16 +7,17 @@ the 1-based data row or the stratum, and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
-from . import intervals
-from .design import LONELY_RULES, DesignError, SurveyDesign
+from . import intervals, readers
+from .columns import DesignError, missing
+from .design import LONELY_RULES, SurveyDesign
 from .estimators import mean, proportion, total
 
 RECORD_FIELDS = ["by", "level", "measure", "estimate", "se", "ci_low", "ci_high", "n", "n_eff",
@@ -61,47 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str, needed: Sequence[str], text_columns: Sequence[str] = (),
-          label_columns: Sequence[str] = ()) -> pd.DataFrame:
-    """The ``needed`` columns of the CSV file at ``path``.
-
-    ``text_columns`` are read as text (codes such as "05" stay codes), and those of them in
-    ``label_columns`` (strata, clusters and domains, only ever grouped by) as categories of that
-    text: the same labels in the same sorted order, each held once, so reading them and grouping
-    by them is much cheaper than with text at a million rows. Answers keep pandas' own parsing:
-    forcing a small integer or float32 type was measured slower to read, and ``analysis``
-    turns answers into float64 for the estimates either way.
-    """
-    header = _header(path)
-    for name in needed:
-        if name not in header:
-            raise DesignError(f"missing column {name!r} in {path}", column=name)
-    dtypes: dict[str, object] = {c: str for c in text_columns if c in header}
-    dtypes.update({c: "category" for c in label_columns if c in dtypes})
-    try:
-        frame = pd.read_csv(path, usecols=list(dict.fromkeys(needed)), dtype=dtypes,
-                            keep_default_na=True, low_memory=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as e:
-        raise DesignError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
-    if frame.empty:
-        raise DesignError(f"{path} has no data rows")
-    return frame
-
-
-def _header(path: str) -> pd.Index:
-    """The column names of the CSV file at ``path``; an unreadable file is a DesignError."""
-    try:
-        return pd.read_csv(path, nrows=0).columns
-    except FileNotFoundError:
-        raise DesignError(f"cannot read {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise DesignError(f"cannot read {path}: {str(e).splitlines()[0] if str(e) else e}") \
-            from None
-
-
-def _design(frame: pd.DataFrame, args) -> SurveyDesign:
+def _design(frame, args) -> SurveyDesign:
     if args.by is not None:
-        blank = frame[args.by].isna().to_numpy()
+        blank = missing(frame[args.by])
         if blank.any():
             row = int(np.flatnonzero(blank)[0]) + 1
             raise DesignError(f"column {args.by!r}, row {row}: empty domain value",
@@ -126,25 +89,26 @@ def _label_columns(args, used_otherwise: Sequence[str]) -> list[str]:
             if c not in used_otherwise and c not in (args.weight, args.fpc)]
 
 
-def run_sipas(args) -> pd.DataFrame:
-    """Records of ``python -m analysis sipas``."""
+def run_sipas(args) -> dict[str, np.ndarray]:
+    """Records of ``python -m analysis sipas``, as columns."""
     from . import sipas
     structure = sipas.load_structure(args.questionnaire)
-    labels = _label_columns(args, structure.criteria)
-    frame = _read(args.file, _design_columns(args) + structure.criteria, _text_columns(args),
-                  labels)
-    design = _design(frame, args)
+    data = readers.read_columns(args.file, _design_columns(args) + structure.criteria,
+                                text_columns=_text_columns(args),
+                                answer_columns=structure.criteria,
+                                number_columns=[c for c in (args.weight, args.fpc) if c])
+    design = _design(data, args)
     table = sipas.indices(design, structure, by=args.by, ci=args.ci or "logit",
-                          level=args.level).to_frame()
-    empty = table[(table["level"] == "index") & (table["n"] == 0)]
+                          level=args.level).columns
+    empty = np.flatnonzero((table["level"] == "index") & (table["n"] == 0))
     if len(empty):
-        raise DesignError(f"column {args.by!r}: empty domain {empty['by'].iloc[0]!r} "
+        raise DesignError(f"column {args.by!r}: empty domain {str(table['by'][empty[0]])!r} "
                           "(no answered criterion)", column=args.by)
     return table
 
 
-def run_estimate(args) -> pd.DataFrame:
-    """Records of ``python -m analysis estimate``."""
+def run_estimate(args) -> dict[str, np.ndarray]:
+    """Records of ``python -m analysis estimate``, as columns."""
     pairs = []
     for spec in args.proportion:
         if "=" not in spec:
@@ -155,7 +119,7 @@ def run_estimate(args) -> pd.DataFrame:
     compared = [c for c, _ in pairs]  # matched as text ("5" = 5)
     labels = _label_columns(args, args.mean + args.total + compared)
     needed = _design_columns(args) + args.mean + args.total + compared
-    frame = _read(args.file, needed, _text_columns(args) + compared, labels)
+    frame = readers.read_frame(args.file, needed, _text_columns(args) + compared, labels)
     design = _design(frame, args)
     jobs = [(mean, (c,), args.ci if args.ci == "wald" else "wald") for c in args.mean]
     jobs += [(proportion, pair, args.ci or "logit") for pair in pairs]
@@ -172,26 +136,29 @@ def run_estimate(args) -> pd.DataFrame:
             row = result.to_dict()
             rows.append({**row, "by": row["by"] if args.by else "ALL",
                          "level": row["statistic"], "measure": row["variable"]})
-    return pd.DataFrame(rows)[RECORD_FIELDS]
+    return {name: np.array([row[name] for row in rows], dtype=object) for name in RECORD_FIELDS}
 
 
-def _jsonable(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
+def _plain(value):
+    """A Python value for output: numpy scalars unboxed, NaN and infinities as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     return value
 
 
-def write(table: pd.DataFrame, fmt: str, stream) -> None:
-    """Write records as a JSON list or as CSV."""
-    columns = RECORD_FIELDS + [c for c in table.columns if c not in RECORD_FIELDS]
-    table = table[[c for c in columns if c in table.columns]]
+def write(table: Mapping[str, Sequence], fmt: str, stream) -> None:
+    """Write records (columns of equal length) as a JSON list or as CSV (missing: empty)."""
+    names = [c for c in RECORD_FIELDS if c in table] + [c for c in table if c not in RECORD_FIELDS]
+    rows = zip(*([_plain(v) for v in np.asarray(table[name], dtype=object)] for name in names))
     if fmt == "csv":
-        table.to_csv(stream, index=False)
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows(["" if v is None else v for v in row] for row in rows)
         return
-    records = [{k: _jsonable(v) for k, v in r.items()} for r in table.to_dict("records")]
-    json.dump(records, stream, ensure_ascii=False, allow_nan=False)
+    json.dump([dict(zip(names, row)) for row in rows], stream, ensure_ascii=False,
+              allow_nan=False)
     stream.write("\n")
 
 

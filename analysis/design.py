@@ -1,7 +1,7 @@
 """The survey design: weights, strata, clusters (PSUs nested in strata), fpc and the lonely-PSU rule.
 
-A design is built once from a DataFrame; integer codes of strata and PSUs are computed here and
-reused by every estimator. The variance of any linearised variable z is
+A design is built once from a DataFrame (or ``columns.Columns``); integer codes of strata and
+PSUs are computed here and reused by every estimator. The variance of any linearised variable z is
 
     V = Σ_h (1 − f_h) · n_h/(n_h − 1) · Σ_j (z_hj − mean_j z_hj)²
 
@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
 
 from . import estimators
-from .columns import DesignError, numeric_column
+from .columns import Columns, DesignError, factorize, missing, numeric_column, value_at
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LONELY_RULES = ("adjust", "fail", "remove", "certainty")
 _SELF_REPRESENTING = 1e-7
@@ -133,18 +135,19 @@ def _group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
     if values.shape[1] <= 4:
         return np.column_stack([np.bincount(codes, weights=values[:, c], minlength=n_groups)
                                 for c in range(values.shape[1])]).reshape(n_groups, -1)
+    from scipy import sparse
     indicator = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
                                   shape=(n_groups, len(codes)))
     return np.asarray(indicator @ values)
 
 
-def _column(frame: pd.DataFrame, name: str, role: str) -> pd.Series:
+def _column(frame: pd.DataFrame | Columns, name: str, role: str):
     if name not in frame.columns:
         raise DesignError(f"missing column {name!r} ({role})", column=name)
     values = frame[name]
-    missing = values.isna().to_numpy()
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0]) + 1
+    absent = missing(values)
+    if absent.any():
+        row = int(np.flatnonzero(absent)[0]) + 1
         raise DesignError(f"column {name!r}, row {row}: {role} is missing", column=name, row=row)
     return values
 
@@ -159,7 +162,7 @@ class SurveyDesign:
     a single PSU that the rule was applied to.
     """
 
-    def __init__(self, frame: pd.DataFrame, weights: str | None = None,
+    def __init__(self, frame: pd.DataFrame | Columns, weights: str | None = None,
                  strata: str | None = None, clusters: str | None = None,
                  fpc: str | None = None, lonely_psu: str = "adjust"):
         if lonely_psu not in LONELY_RULES:
@@ -171,12 +174,12 @@ class SurveyDesign:
         self.n = len(frame)
         self.calibration: tuple = ()
         if strata is not None:
-            stratum_code, labels = pd.factorize(_column(frame, strata, "stratum"), sort=True)
-            strata_labels = list(labels)
+            stratum_code, strata_labels = factorize(_column(frame, strata, "stratum"), sort=True)
         else:
             stratum_code, strata_labels = np.zeros(self.n, dtype=np.int64), ["ALL"]
         if clusters is not None:
-            cluster_code, cluster_labels = pd.factorize(_column(frame, clusters, "cluster"))
+            cluster_code, cluster_labels = factorize(_column(frame, clusters, "cluster"),
+                                                     sort=False)
             pair = stratum_code.astype(np.int64) * max(len(cluster_labels), 1) + cluster_code
             unique_pairs, psu_code = np.unique(pair, return_inverse=True)
             psu_stratum = (unique_pairs // max(len(cluster_labels), 1)).astype(np.int64)
@@ -196,7 +199,7 @@ class SurveyDesign:
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
                 raise DesignError(f"column {weights!r}, row {row + 1}: weight must be a positive "
-                                  f"number, not {frame[weights].iloc[row]!r}",
+                                  f"number, not {value_at(frame[weights], row)!r}",
                                   column=weights, row=row + 1)
         elif fpc is not None:
             w = 1.0 / fraction[self.stratum_code]
@@ -246,7 +249,7 @@ class SurveyDesign:
         """Strata with a single PSU, to which the lonely-PSU rule applied."""
         return self.layout.lonely_strata
 
-    def column(self, name: str) -> pd.Series:
+    def column(self, name: str):
         """A column of the design's data."""
         if name not in self.frame.columns:
             raise DesignError(f"missing column {name!r}", column=name)
@@ -266,6 +269,7 @@ class SurveyDesign:
         if z.ndim == 1:
             return np.bincount(self.psu_code, weights=z, minlength=self.n_psu)
         if self._psu_indicator is None:
+            from scipy import sparse
             self._psu_indicator = sparse.csr_matrix(
                 (np.ones(self.n), (self.psu_code, np.arange(self.n))), shape=(self.n_psu, self.n))
         return np.asarray(self._psu_indicator @ z)

@@ -18,14 +18,16 @@ memory stays at a few chunk-sized float arrays whatever the number of rows or do
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
 
 from .design import SurveyDesign
 from .estimators import srs_factor
-from .sums import answer_columns
+from .sums import answer_columns, small_answer_codes
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 #: Rows (or cells) per block where z's or scores are formed block by block: bounds temporary
 #: memory and keeps a block in cache (4096 measured faster than 16k or 64k at 1M rows).
@@ -50,6 +52,7 @@ def composition(structure, available: np.ndarray):
 
 def indicator(codes: np.ndarray, size: int) -> sparse.csr_matrix:
     """The (size × rows) 0/1 matrix of integer codes: ``indicator @ values`` sums per code."""
+    from scipy import sparse
     return sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
                              shape=(size, len(codes)))
 
@@ -67,12 +70,14 @@ def answer_codes(design: SurveyDesign, structure) -> dict:
     cached = design.__dict__.get("_answer_codes")
     if cached and cached["structure"] == structure:
         return cached
-    columns = answer_columns(design.frame, structure)   # validated: integers on the scale
     levels = round(structure.scale_max - structure.scale_min) + 2
     dtype = np.uint8 if levels <= 255 else np.int32
-    codes = np.zeros((len(columns), design.n), dtype=dtype)
-    for k, x in enumerate(columns):
-        codes[k] = np.where(np.isnan(x), 0.0, x - (structure.scale_min - 1))
+    codes = small_answer_codes(design.frame, structure, dtype)
+    if codes is None:
+        columns = answer_columns(design.frame, structure)   # validated: integers on the scale
+        codes = np.zeros((len(columns), design.n), dtype=dtype)
+        for k, x in enumerate(columns):
+            codes[k] = np.where(np.isnan(x), 0.0, x - (structure.scale_min - 1))
     values = np.concatenate([[0.0], structure.scale_min + np.arange(levels - 1, dtype=float)])
     answered = np.arange(levels) > 0
     satisfied = answered & (values >= structure.satisfied_min)
@@ -93,9 +98,20 @@ def _segments(sorted_keys: np.ndarray) -> np.ndarray:
 
 
 def _codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct keys and each row's position among them."""
-    position, unique = pd.factorize(keys, sort=True)
-    return np.asarray(unique, dtype=np.int64), np.asarray(position, dtype=np.int64)
+    """Sorted distinct keys (integers ≥ 0) and each row's position among them.
+
+    Keys spanning a range not much wider than their number are marked in a table of that range
+    (linear time); wider ones are sorted (``np.unique``).
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    span = int(keys.max()) + 1 if len(keys) else 0
+    if span <= 4 * len(keys) + 1024:
+        seen = np.zeros(span, dtype=bool)
+        seen[keys] = True
+        position = np.cumsum(seen, dtype=np.int64) - 1
+        return np.flatnonzero(seen).astype(np.int64), position[keys]
+    unique, position = np.unique(keys, return_inverse=True)
+    return unique.astype(np.int64), position.ravel().astype(np.int64)
 
 
 def linearisation(totals: dict, structure) -> dict:

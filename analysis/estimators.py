@@ -11,13 +11,14 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from . import intervals
-from .columns import DesignError, numeric_column
+from .columns import DesignError, Labels, SmallInts, factorize, is_pandas, missing, numeric_column
 from .reliability import reliability_flag
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .design import SurveyDesign
 
 __all__ = [
@@ -65,6 +66,7 @@ class Estimate:
 
     def to_frame(self) -> pd.DataFrame:
         """A one-row DataFrame."""
+        import pandas as pd
         return pd.DataFrame([self.to_dict()])
 
 
@@ -88,6 +90,7 @@ class EstimateTable:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per domain."""
+        import pandas as pd
         return pd.DataFrame([row.to_dict() for row in self.rows])
 
 
@@ -99,11 +102,15 @@ def domain_codes(design: SurveyDesign, by) -> tuple[np.ndarray, list[str]]:
     """
     if by is None:
         return np.zeros(design.n, dtype=np.int64), ["ALL"]
-    values = design.column(by) if isinstance(by, str) else pd.Series(np.asarray(by))
+    if isinstance(by, str):
+        values = design.column(by)
+    else:
+        import pandas as pd  # labels of any kind, factorized as pandas does
+        values = pd.Series(np.asarray(by))
     if len(values) != design.n:
         raise DesignError(f"by has {len(values)} labels for {design.n} rows")
-    codes, labels = pd.factorize(values, sort=True)
-    return np.asarray(codes, dtype=np.int64), [str(v) for v in labels]
+    codes, labels = factorize(values, sort=True)
+    return codes, [str(v) for v in labels]
 
 
 def domain_df(design: SurveyDesign, g: np.ndarray, n_dom: int) -> np.ndarray:
@@ -184,14 +191,18 @@ def _estimate(design, statistic, variable, num, den, by, ci, level, total_of=Fal
     return rows[0] if by is None else EstimateTable(rows, by)
 
 
-def matches(values: pd.Series, value) -> np.ndarray:
+def matches(values, value) -> np.ndarray:
     """Rows equal to ``value``: numerically for numeric columns, else as text ("5" = 5)."""
+    if isinstance(values, (Labels, SmallInts)):
+        values = values.to_numpy()
     if values.dtype.kind in "biuf":
         try:
-            return values.to_numpy(dtype=float) == float(value)
+            return np.asarray(values, dtype=float) == float(value)
         except (TypeError, ValueError):
             return np.zeros(len(values), dtype=bool)
-    return (values.astype(str) == str(value)).to_numpy()
+    if is_pandas(values):
+        return (values.astype(str) == str(value)).to_numpy()
+    return np.asarray(values).astype(str) == str(value)
 
 
 def _values(design: SurveyDesign, column: str) -> np.ndarray:
@@ -209,7 +220,7 @@ def proportion(design: SurveyDesign, column: str, value, by: str | None = None,
                ci: str = "logit", level: float = 0.95):
     """Share (0–1) of rows with ``column == value`` among rows where the column is present."""
     values = design.column(column)
-    present = values.notna().to_numpy()
+    present = ~missing(values)
     hit = matches(values, value)
     y = np.where(present, hit.astype(float), np.nan)
     return _estimate(design, "proportion", f"{column}={value}", y, np.ones(design.n), by, ci,

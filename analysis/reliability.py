@@ -10,9 +10,12 @@ Suppression is a presentation rule: the number is always returned with its flag.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 FLAGS = ("suppressed", "no_df", "low_n", "zero_se", "wide", "ok")
 MIN_N, MIN_N_RELIABLE, MAX_WIDTH_POINTS = 10, 30, 20.0
@@ -72,6 +75,7 @@ def _answers(design_or_frame, codes):
     weights = getattr(design_or_frame, "weights", None)
     if weights is None:
         weights = np.ones(len(frame))
+    import pandas as pd
     values = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
                               for c in codes])
     return values, np.asarray(weights, dtype=float)
@@ -97,6 +101,7 @@ def cronbach_alpha(design_or_frame, structure, weighted: bool = True) -> pd.Data
                 alpha = k / (k - 1) * (1 - item_var.sum() / total_var)
         rows.append({"element": element.code, "items": k, "n": len(x),
                      "alpha": float(alpha), "weighted": weighted})
+    import pandas as pd
     return pd.DataFrame(rows)
 
 
@@ -118,4 +123,5 @@ def item_nonresponse(design_or_frame, structure) -> pd.DataFrame:
                      "nonresponse": float(1 - a.mean()) if n else float("nan"),
                      "nonresponse_weighted": float(1 - w[a].sum() / w.sum()) if n else
                      float("nan")})
+    import pandas as pd
     return pd.DataFrame(rows)

@@ -25,9 +25,9 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from . import intervals
 from .calibration import CalibratedSums
@@ -42,6 +42,9 @@ from .sums import (
     cells_from_frame,
     cells_to_frame,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "survey" / "questionnaires"
 FIELDS = ["by", "level", "measure", "estimate", "se", "ci_low", "ci_high", "n", "n_eff", "deff",
@@ -98,6 +101,7 @@ class Structure:
     @classmethod
     def from_criteria_csv(cls, path, code: str = "sipas") -> Structure:
         """From a criteria table (columns code, element), equal element weights."""
+        import pandas as pd
         table = pd.read_csv(path, dtype=str)
         elements = tuple(Element(e, 1.0, tuple(group["code"]))
                          for e, group in table.groupby("element", sort=False))
@@ -124,36 +128,39 @@ def load_structure(code_or_path) -> Structure:
 
 
 class SipasTable:
-    """SIPAS records, one per (domain, measure); ``to_frame()``, ``records()``, ``get()``."""
+    """SIPAS records, one per (domain, measure), held as columns ``FIELDS`` (numpy arrays):
+    ``to_frame()`` (pandas), ``records()``, ``get()``."""
 
-    def __init__(self, frame: pd.DataFrame, by: str | None, lonely_strata: list, df: int):
-        self.frame, self.by, self.lonely_strata, self.df = frame, by, lonely_strata, df
+    def __init__(self, columns: dict[str, np.ndarray], by: str | None, lonely_strata: list,
+                 df: int):
+        self.columns = {name: np.asarray(columns[name]) for name in FIELDS}
+        self.by, self.lonely_strata, self.df = by, lonely_strata, df
 
     def to_frame(self) -> pd.DataFrame:
         """All records as a DataFrame (columns ``FIELDS``)."""
-        return self.frame.copy()
+        import pandas as pd
+        return pd.DataFrame(self.columns)
 
     def records(self) -> list[dict]:
-        """All records as dicts; NaN becomes None."""
-        out = self.frame.to_dict("records")
-        for record in out:
-            for key, value in record.items():
-                if isinstance(value, float) and not math.isfinite(value):
-                    record[key] = None
-        return out
+        """All records as dicts of Python values; NaN becomes None."""
+        values = [[None if isinstance(v, float) and not math.isfinite(v) else v
+                   for v in column.tolist()] for column in self.columns.values()]
+        return [dict(zip(self.columns, row)) for row in zip(*values)]
 
     def get(self, measure: str, level: str | None = None, by: str = "ALL") -> dict:
         """One record by measure code (and level, domain)."""
-        f = self.frame
-        hit = f[(f["measure"] == measure) & (f["by"] == str(by))]
+        c = self.columns
+        hit = (c["measure"] == measure) & (c["by"] == str(by))
         if level is not None:
-            hit = hit[hit["level"] == level]
-        if hit.empty:
+            hit &= c["level"] == level
+        found = np.flatnonzero(hit)
+        if not len(found):
             raise KeyError((by, level, measure))
-        return hit.iloc[0].to_dict()
+        return {name: column[found[0]].item() if isinstance(column[found[0]], np.generic)
+                else column[found[0]] for name, column in c.items()}
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.columns["by"])
 
 
 def domain_measures(psu, z_share, z_mean, totals: dict, structure: Structure,
@@ -265,7 +272,7 @@ def _stack(results: list[tuple[str, dict, float]], key: str) -> np.ndarray:
 
 
 def _records(results: list[tuple[str, dict, float]], structure: Structure, ci: str,
-             level: float) -> pd.DataFrame:
+             level: float) -> dict[str, np.ndarray]:
     """Records of every domain, domain after domain: criteria, elements, index (percent), then
     mean scores; computed for all domains at once (arrays domains × measures)."""
     k, codes = len(structure.criteria), [e.code for e in structure.elements]
@@ -298,7 +305,11 @@ def _records(results: list[tuple[str, dict, float]], structure: Structure, ci: s
         "ci_method": np.hstack([np.broadcast_to(used, est.shape),
                                 np.full(m.shape, "wald", dtype=object)]),
         "df": np.repeat(df, width, axis=1)}
-    return pd.DataFrame({name: np.asarray(values).ravel() for name, values in columns.items()})
+    return {name: np.asarray(values).ravel() for name, values in columns.items()}
+
+
+def _no_records() -> dict[str, np.ndarray]:
+    return {name: np.array([], dtype=object) for name in FIELDS}
 
 
 def records(results: list[tuple[str, dict, float]], structure, ci: str = "logit",
@@ -308,9 +319,10 @@ def records(results: list[tuple[str, dict, float]], structure, ci: str = "logit"
     structure = load_structure(structure)
     if ci not in intervals.METHODS:
         raise DesignError(f"unknown interval method {ci!r}")
+    import pandas as pd
     if not results:
         return pd.DataFrame(columns=FIELDS)
-    return _records(results, structure, ci, level)[FIELDS]
+    return pd.DataFrame(_records(results, structure, ci, level))[FIELDS]
 
 
 def _cells_df(cells: CellSums, layout: PsuLayout) -> float:
@@ -323,10 +335,9 @@ def _table(results: list[tuple[str, dict, float]], structure, layout, by, ci, le
     if ci not in intervals.METHODS:
         raise DesignError(f"unknown interval method {ci!r}; use one of "
                           f"{', '.join(intervals.METHODS)}")
-    frame = _records(results, structure, ci, level) if results else \
-        pd.DataFrame(columns=FIELDS)
+    columns = _records(results, structure, ci, level) if results else _no_records()
     by = by if by is None or isinstance(by, str) else getattr(by, "name", None) or "domain"
-    return SipasTable(frame[FIELDS], by, layout.lonely_strata, layout.df)
+    return SipasTable(columns, by, layout.lonely_strata, layout.df)
 
 
 def indices_from_cells(cells: CellSums, layout: PsuLayout, labels: list, structure: Structure,

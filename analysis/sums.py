@@ -12,11 +12,15 @@ totals, and every variance below, follow exactly from these sums.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from .columns import Columns, SmallInts, value_at
 from .design import DesignError, PsuLayout, numeric_column
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SUM_KINDS = ("n", "a", "s", "y", "q")
 
@@ -62,7 +66,7 @@ class CellSums:
                         agg(self.n_any))
 
 
-def answer_columns(frame: pd.DataFrame, structure) -> list[np.ndarray]:
+def answer_columns(frame: pd.DataFrame | Columns, structure) -> list[np.ndarray]:
     """Answers per criterion as float arrays (NaN = unanswered), checked against the scale."""
     lo, hi = structure.scale_min, structure.scale_max
     columns = []
@@ -71,14 +75,41 @@ def answer_columns(frame: pd.DataFrame, structure) -> list[np.ndarray]:
         bad = np.isfinite(x) & ((x < lo) | (x > hi) | (x != np.round(x)))
         bad |= np.isinf(x)
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DesignError(f"column {code!r}, row {row + 1}: {frame[code].iloc[row]!r} is not "
-                              f"an answer on the {lo:g}..{hi:g} scale", column=code, row=row + 1)
+            raise _off_scale(frame, code, int(np.flatnonzero(bad)[0]), structure)
         columns.append(x)
     return columns
 
 
-def answer_matrix(frame: pd.DataFrame, structure) -> np.ndarray:
+def small_answer_codes(frame: pd.DataFrame | Columns, structure, dtype) -> np.ndarray | None:
+    """Answer codes (criteria × rows: 0 unanswered, 1.. the scale points) straight from the
+    ``SmallInts`` columns the command line reads, checked against the scale as
+    ``answer_columns`` checks floats; None unless every criterion is such a column."""
+    if not isinstance(frame, Columns) or not all(
+            code in frame.columns and isinstance(frame[code], SmallInts)
+            for code in structure.criteria):
+        return None
+    lo, hi = structure.scale_min, structure.scale_max
+    codes = np.zeros((len(structure.criteria), len(frame)), dtype=dtype)
+    for k, code in enumerate(structure.criteria):
+        column = frame[code]
+        bad = (column.values < lo) | (column.values > hi)
+        if column.present is not None:
+            bad &= column.present
+        if bad.any():
+            raise _off_scale(frame, code, int(np.flatnonzero(bad)[0]), structure)
+        codes[k] = column.values - np.int16(lo - 1)
+        if column.present is not None:
+            codes[k, ~column.present] = 0
+    return codes
+
+
+def _off_scale(frame, code: str, row: int, structure) -> DesignError:
+    lo, hi = structure.scale_min, structure.scale_max
+    return DesignError(f"column {code!r}, row {row + 1}: {value_at(frame[code], row)!r} is not "
+                       f"an answer on the {lo:g}..{hi:g} scale", column=code, row=row + 1)
+
+
+def answer_matrix(frame: pd.DataFrame | Columns, structure) -> np.ndarray:
     """Answers as a float matrix (rows × criteria, NaN = unanswered), checked against the scale."""
     columns = answer_columns(frame, structure)
     return np.column_stack(columns) if columns else np.zeros((len(frame), 0))
@@ -140,6 +171,7 @@ def cells_to_frame(cells: CellSums, layout: PsuLayout, domain_labels: list,
     for e, element in enumerate(structure.elements):
         data[f"ne_{element.code}"] = cells.n_element[:, e]
     data["n_any"] = cells.n_any
+    import pandas as pd
     return pd.DataFrame(data)
 
 
@@ -149,6 +181,7 @@ def cells_from_frame(sums: pd.DataFrame, structure, lonely_psu: str = "adjust"):
     Columns ``stratum``, ``psu``, ``domain`` may be absent (one stratum / one PSU per row / no
     domains); ``fpc`` (population PSUs per stratum, or the fraction when ≤ 1) is optional.
     """
+    import pandas as pd
     size = len(sums)
     if size == 0:
         raise DesignError("no data: the sums are empty")

@@ -84,7 +84,7 @@ def test_import_analysis_loads_no_scipy_until_a_module_needs_it():
     loaded, _ = probe("import analysis\nfrom analysis import SurveyDesign, compare\n"
                       "assert SurveyDesign is analysis.design.SurveyDesign\n"
                       "assert compare is analysis.compare")
-    assert "scipy" in loaded  # the lazy names still resolve to the real modules
+    assert "pandas" in loaded  # the lazy names resolve to the real modules (compare uses pandas)
 
 
 def test_unknown_name_of_analysis_is_an_attribute_error():
@@ -92,3 +92,16 @@ def test_unknown_name_of_analysis_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no_such_thing"):
         analysis.no_such_thing  # noqa: B018
+
+
+def test_the_sipas_command_loads_neither_pandas_nor_scipy():
+    """``python -m analysis sipas`` on a well-formed file: numpy and pyarrow only (the t
+    quantile is computed in ``analysis.intervals``, the file read by ``analysis.readers``)."""
+    example = REPO / "tests" / "fixtures" / "reference" / "sipas-example.csv"
+    loaded, out = probe("import contextlib, io\nfrom analysis.cli import main\n"
+                        "with contextlib.redirect_stdout(io.StringIO()) as text:\n"
+                        f"    status = main(['sipas', {str(example)!r}, '--weight', 'weight',"
+                        " '--strata', 'agency', '--cluster', 'counter', '--by', 'service_area'])\n"
+                        "print('STATUS', status, text.getvalue().count('\"measure\"'))\n")
+    assert "STATUS 0 550" in out   # 50 measures for ALL and each of the 10 service areas
+    assert loaded == ["numpy"]

@@ -86,3 +86,43 @@ def test_nominal_95_percent_intervals_cover_about_95_percent():
             hits[method] += result.ci_low <= truth <= result.ci_high
     for method, hit in hits.items():
         assert 0.93 <= hit / replicates <= 0.97, (method, hit / replicates)
+
+
+T_LEVELS = [(0.6, 1e-13), (0.8, 1e-13), (0.9, 1e-13), (0.95, 1e-13), (0.975, 1e-13),
+            (0.995, 1e-13), (0.9995, 5e-13)]
+
+
+@pytest.mark.parametrize("p, tolerance", T_LEVELS)
+def test_t_quantile_agrees_with_scipy_for_every_regime(p, tolerance):
+    """Exact series (integer df < 1000), Cornish–Fisher (df ≥ 1000), normal (df = ∞) and scipy
+    itself (fractional df) against ``scipy.special.stdtrit``, which matches R's ``qt``."""
+    from scipy import special
+
+    dfs = [*range(1, 1001), 1001, 1500, 5000, 123_456, 1e6, 2.5, 7.3, 999.5]
+    got = np.array([intervals.t_quantile(p, float(df)) for df in dfs])
+    want = special.stdtrit(np.array(dfs, dtype=float), p)
+    assert np.max(np.abs(got / want - 1)) < tolerance
+    assert intervals.t_quantile(p, np.inf) == pytest.approx(special.ndtri(p), rel=1e-15)
+
+
+def test_t_quantile_closed_forms_and_symmetry():
+    """df = 1 is Cauchy (tan), df = 2 has t = (2p−1)·√(2/(1−(2p−1)²)); t is symmetric."""
+    for p in (0.9, 0.975, 0.9995):
+        assert intervals.t_quantile(p, 1.0) == pytest.approx(np.tan(np.pi * (p - 0.5)),
+                                                             rel=1e-13)
+        a = 2 * p - 1
+        assert intervals.t_quantile(p, 2.0) == pytest.approx(a * np.sqrt(2 / (1 - a * a)),
+                                                             rel=1e-13)
+        assert intervals.t_quantile(1 - p, 7.0) == -intervals.t_quantile(p, 7.0)
+    assert intervals.t_quantile(0.5, 3.0) == 0.0
+    with pytest.raises(ValueError):
+        intervals.t_quantile(1.0, 3.0)
+
+
+def test_quantile_is_nan_without_degrees_of_freedom_and_keeps_the_shape():
+    got = intervals.quantile(0.95, np.array([[np.inf, 0.0, -1.0], [np.nan, 14.0, 14.0]]))
+    assert got.shape == (2, 3)
+    assert np.isnan(got[0, 1:]).all() and np.isnan(got[1, 0])
+    assert got[1, 1] == got[1, 2] == pytest.approx(2.1447866879178, rel=1e-12)
+    assert got[0, 0] == pytest.approx(1.959963984540054, rel=1e-15)
+    assert intervals.quantile(0.95, 14.0).shape == ()
