@@ -1,12 +1,12 @@
 """SIPAS survey web application."""
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, request, session
-
-from .extensions import babel, csrf, db, limiter, login, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_DIR = PACKAGE_DIR.parent
@@ -33,12 +33,73 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+class SurveyApp(Flask):
+    """The Flask app, whose set-up (extensions, models, views) may wait for its first use.
+
+    ``flask`` builds the app only to list its commands (``flask --help``); importing SQLAlchemy,
+    the models and every view for that would more than double the time. When the ``flask``
+    command line builds it, ``create_app`` therefore defers that set-up, and it runs, once and
+    under a lock, before the first request (``request_context``), before a command of the app
+    runs (``survey.cli.SetupGroup``, ``flask db``), when the URL map is read (``flask routes``)
+    and for ``flask shell``. Built any other way (gunicorn, the tests), the app is set up at
+    once.
+    """
+
+    _pending: Callable[[Flask], None] | None = None
+    _setting_up = False
+
+    def defer_setup(self, setup: Callable[[Flask], None]) -> None:
+        """Run ``setup(app)`` on first use instead of now."""
+        self._setup_lock = threading.RLock()
+        self._pending = setup
+
+    def finish_setup(self) -> None:
+        """Run the deferred set-up now, if it has not run (other threads wait for it)."""
+        if self._pending is None:
+            return
+        with self._setup_lock:
+            if self._pending is None or self._setting_up:   # done meanwhile, or re-entered
+                return
+            self._setting_up = True
+            try:
+                self._pending(self)
+                self._pending = None
+            finally:
+                self._setting_up = False
+
+    @property
+    def url_map(self):  # type: ignore[override]
+        """The URL map, complete (``flask routes`` reads it without a request)."""
+        self.finish_setup()
+        return self._url_map
+
+    @url_map.setter
+    def url_map(self, value) -> None:
+        self._url_map = value
+
+    def request_context(self, environ: dict):
+        self.finish_setup()
+        return super().request_context(environ)
+
+    def test_request_context(self, *args: Any, **kwargs: Any):
+        self.finish_setup()
+        return super().test_request_context(*args, **kwargs)
+
+    def make_shell_context(self) -> dict:
+        self.finish_setup()
+        return super().make_shell_context()
+
+
 def create_app(config: str | dict[str, Any] | None = None) -> Flask:
-    """Build the application: ``config`` is a configuration name or a dict of overrides."""
+    """Build the application: ``config`` is a configuration name or a dict of overrides.
+
+    Under the ``flask`` command line the extensions, models and views are set up on first use
+    (``SurveyApp``); its commands are there at once.
+    """
     from config import load_config
 
-    app = Flask(__name__, instance_path=str(ROOT_DIR / "instance"),
-                template_folder=str(ROOT_DIR / "templates"))
+    app = SurveyApp(__name__, instance_path=str(ROOT_DIR / "instance"),
+                    template_folder=str(ROOT_DIR / "templates"))
     if isinstance(config, dict):
         settings = load_config(config.get("CONFIG_NAME"))
         settings.update(config)
@@ -49,6 +110,41 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
         str(PACKAGE_DIR / "translations" / part) for part in TRANSLATION_PARTS)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _register_commands(app)
+    if _built_by_the_flask_command():
+        app.defer_setup(_set_up)
+    else:
+        _set_up(app)
+    return app
+
+
+def _built_by_the_flask_command() -> bool:
+    """Is ``flask …`` building the app (``ScriptInfo.load_app``, to list or run commands)?"""
+    import click
+    from flask.cli import ScriptInfo
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.find_object(ScriptInfo) is not None
+
+
+def _register_commands(app: Flask) -> None:
+    """``flask sipas …``, ``flask kiosk …`` and ``flask db …``: listed without any set-up."""
+    from .cli import sipas_cli
+    from .commands import alerts, fieldwork, invitations, reports  # noqa: F401  (sipas …)
+    from .commands.kiosk import kiosk_cli
+    from .deferred_migrate import db_command
+
+    app.cli.add_command(sipas_cli)
+    app.cli.add_command(kiosk_cli)
+    app.cli.add_command(db_command(app), name="db")
+
+
+def _set_up(app: Flask) -> None:
+    """Extensions, views, security headers, database hooks."""
+    from flask_babel import get_locale
+
+    from .extensions import babel, csrf, db, limiter, login, migrate
+    from .main.security import init_security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT_DIR / "migrations"), render_as_batch=True)
@@ -57,16 +153,10 @@ def create_app(config: str | dict[str, Any] | None = None) -> Flask:
     login.init_app(app)
     limiter.init_app(app)
     _register_blueprints(app)
-    from .main.security import init_security
     init_security(app)  # CSP, frame, sniffing, referrer headers; HSTS in production
-    from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
     _register_sqlite_pragmas(app)
     from . import sums  # noqa: F401  (keeps the slice sums current on every ORM flush)
-    from .alerts import cli as _alert_commands  # noqa: F401  (adds watch, send-digest)
-    from .cli import sipas_cli
-    app.cli.add_command(sipas_cli)
-    return app
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -97,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invitations_bp)
     app.register_blueprint(followups_bp, url_prefix="/followups")
     app.register_blueprint(fieldwork_bp, url_prefix="/fieldwork")
+    from .extensions import csrf
     csrf.exempt(api_bp)
 
 
@@ -105,6 +196,8 @@ def _register_sqlite_pragmas(app: Flask) -> None:
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     from sqlalchemy import event
+
+    from .extensions import db
 
     with app.app_context():
         engine = db.engine

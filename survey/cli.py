@@ -1,8 +1,7 @@
 """``flask --app survey sipas …``: set-up, demo data, counters, export, totals, users.
 
-Modules that need numpy or pandas (``demo``, the report export) and Alembic's ``upgrade`` are
-imported inside the commands that use them, so ``flask --help`` and the other commands start
-without them.
+Everything past click and Flask (SQLAlchemy, the models, numpy, pandas, Alembic) is imported
+inside the commands that use it, so listing the commands (``flask --help``) loads none of it.
 """
 from __future__ import annotations
 
@@ -12,12 +11,9 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
-from sqlalchemy.exc import OperationalError
+from flask.cli import ScriptInfo, with_appcontext
 
-from . import catalog, periods
-from .extensions import db
-from .models import Counter
+from .codes import ROLES
 
 
 def fail(message: str) -> None:
@@ -26,10 +22,26 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
-class SipasGroup(click.Group):
+class SetupGroup(click.Group):
+    """A command group whose commands run on an app that is set up: when ``flask`` built the
+    app with its set-up put off (``survey.SurveyApp``), a command that runs finishes it first;
+    listing the commands (``--help``) does not."""
+
+    def invoke(self, ctx: click.Context):
+        app = current_app._get_current_object() if current_app else \
+            ctx.ensure_object(ScriptInfo).load_app()
+        finish = getattr(app, "finish_setup", None)
+        if finish is not None:
+            finish()
+        return super().invoke(ctx)
+
+
+class SipasGroup(SetupGroup):
     """A command group that turns an unreachable database into one clear line."""
 
     def invoke(self, ctx: click.Context):
+        from sqlalchemy.exc import OperationalError
+
         try:
             return super().invoke(ctx)
         except OperationalError as exc:
@@ -46,6 +58,9 @@ def sipas_cli() -> None:
 def init_command() -> None:
     """Apply the migrations and load the shipped questionnaires."""
     from flask_migrate import upgrade
+
+    from . import catalog
+    from .extensions import db
 
     try:
         upgrade()
@@ -65,6 +80,7 @@ def init_command() -> None:
 def demo_command(responses: int) -> None:
     """Load the demo province (only into an empty database)."""
     from . import demo
+    from .extensions import db
 
     if demo.is_loaded(db.session):
         click.echo("The database already has agencies: demo not loaded, nothing changed.")
@@ -80,6 +96,8 @@ def demo_command(responses: int) -> None:
 
 def counter_rows() -> list[dict]:
     """Counters with their kiosk and QR URLs."""
+    from .extensions import db
+    from .models import Counter
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     rows = []
     for counter in db.session.scalars(db.select(Counter).order_by(Counter.code)):
@@ -117,6 +135,8 @@ def export_command(period: str | None, questionnaire: str, out: str | None) -> N
     """Export the counted responses with the report's design columns (weight, stratum, fpc) as
     CSV: ``python -m analysis sipas FILE --weight weight --strata stratum --fpc fpc`` gives the
     report's numbers."""
+    from . import periods
+    from .extensions import db
     from .main.security import csv_safe_frame
     from .reports.compute import export_frame
 
@@ -144,6 +164,7 @@ def rebuild_sums_command(months: tuple[str, ...]) -> None:
     import re
 
     from . import slices
+    from .extensions import db
 
     for month in months:
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
@@ -158,6 +179,7 @@ def check_sums_command() -> None:
     """Compare the stored slice sums with the responses; list every slice that differs (exit
     status 1 when any does)."""
     from . import slices
+    from .extensions import db
 
     problems = slices.check(db.engine)
     for p in problems:
@@ -181,7 +203,8 @@ def export_sums_command(period, province_code, province_name, questionnaire, out
     national roll-up ("flask sipas import-sums" on the national instance)."""
     from flask import current_app
 
-    from . import rollup
+    from . import periods, rollup
+    from .extensions import db
 
     code = province_code or current_app.config.get("PROVINCE_CODE")
     name = province_name or current_app.config.get("PROVINCE_NAME") or code
@@ -207,6 +230,7 @@ def import_sums_command(paths, replace: bool) -> None:
     """Import provinces' sums files (all or nothing); say for each whether it was imported,
     unchanged (the same file again) or replaced."""
     from . import rollup
+    from .extensions import db
 
     outcomes = []
     try:
@@ -237,6 +261,7 @@ def national_report_command(period: str, questionnaire: str, out: str | None) ->
     """The national and per-province SIPAS indices (with intervals and rank bands) of a period,
     from the imported provinces' sums, as JSON records."""
     from . import rollup
+    from .extensions import db
 
     try:
         tables = rollup.national_tables(db.session, period, questionnaire)
@@ -256,6 +281,8 @@ def national_report_command(period: str, questionnaire: str, out: str | None) ->
 @with_appcontext
 def import_totals_command(path: str) -> None:
     """Import population totals (period, agency, service_area, dossiers) from CSV."""
+    from . import catalog
+    from .extensions import db
     try:
         text = Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -272,7 +299,7 @@ def import_totals_command(path: str) -> None:
 
 @sipas_cli.command("create-user")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "analyst", "agency_viewer", "officer"]),
+@click.option("--role", type=click.Choice(ROLES),
               required=True)
 @click.option("--agency", "agency_code", default=None, help="Agency code (agency viewers).")
 @click.option("--officer", "officer_code", default=None,
@@ -283,6 +310,8 @@ def import_totals_command(path: str) -> None:
 def create_user_command(username: str, role: str, agency_code: str | None,
                         officer_code: str | None, email: str | None, password: str) -> None:
     """Create a workspace user (the password is asked for, or read from the environment)."""
+    from . import catalog
+    from .extensions import db
     try:
         catalog.create_user(db.session, username, password, role, agency_code,
                             officer_code=officer_code, email=email)
@@ -299,6 +328,7 @@ def create_user_command(username: str, role: str, agency_code: str | None,
 def import_officers_command(path: str) -> None:
     """Attach officers to responses from a CSV ``dossier_code,officer_code``; nothing is
     imported when any line is wrong."""
+    from .extensions import db
     from .officers import importer
 
     text = importer.decode(Path(path).read_bytes())
@@ -322,6 +352,7 @@ def import_officers_command(path: str) -> None:
 def welcome_command(limit: int) -> None:
     """Print the URLs a person needs next: staff sign-in and a few counters."""
     from . import demo
+    from .extensions import db
 
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     click.echo(f"\nSIPAS is starting at {base}/")
@@ -354,6 +385,8 @@ def welcome_command(limit: int) -> None:
 @with_appcontext
 def publish_command(path: str) -> None:
     """Validate a questionnaire definition file and publish it as a new version."""
+    from . import catalog
+    from .extensions import db
     from .questionnaires import QuestionnaireError, load_file
 
     try:

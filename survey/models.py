@@ -10,18 +10,19 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .codes import (  # noqa: F401  (re-exported: the code lists belong to the model)
+    AGENCY_LEVELS,
+    ALERT_KINDS,
+    ALERT_STATUSES,
+    CHANNELS,
+    DELIVERY_STATUSES,
+    FOLLOW_UP_KINDS,
+    FOLLOW_UP_STATUSES,
+    IMPORT_MODES,
+    ROLES,
+    STATUSES,
+)
 from .extensions import db
-
-CHANNELS = ("kiosk", "qr", "import")
-STATUSES = ("valid", "flagged", "excluded")
-ROLES = ("admin", "analyst", "agency_viewer", "officer")
-FOLLOW_UP_KINDS = ("low_rating", "complaint")
-FOLLOW_UP_STATUSES = ("open", "in_progress", "done")
-IMPORT_MODES = ("paper", "phone")
-ALERT_KINDS = ("drop", "silent", "top_burst", "off_hours", "identical")
-ALERT_STATUSES = ("open", "dismissed", "confirmed")
-DELIVERY_STATUSES = ("pending", "sent", "failed")
-AGENCY_LEVELS = (1, 2, 3)  # 1 tỉnh/sở, 2 huyện, 3 xã
 
 
 def utcnow() -> datetime:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("fieldwork", __name__)
 
-from . import cli, routes  # noqa: F401
+from . import routes  # noqa: F401

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("invitations", __name__)
 
-from . import api, cli, clients, routes  # noqa: F401
+from . import api, clients, routes  # noqa: F401

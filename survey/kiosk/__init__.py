@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("kiosk", __name__)
 
-from . import cli, routes  # noqa: F401
+from . import routes  # noqa: F401

@@ -19,12 +19,13 @@ from wtforms.validators import Optional
 
 from .. import periods
 from ..auth.access import visible_agency_ids
+from ..codes import REPORT_CHANNELS, REPORT_VARIANCES, REPORT_WEIGHTS
 from ..extensions import db
 from ..models import Agency, PopulationTotal, Questionnaire, Response, ServiceArea
 
-CHANNELS = ("all", "kiosk", "qr", "import")
-WEIGHTS = ("dossiers", "none")
-VARIANCES = ("design", "counters")
+CHANNELS = REPORT_CHANNELS
+WEIGHTS = REPORT_WEIGHTS
+VARIANCES = REPORT_VARIANCES
 
 
 class FilterError(ValueError):

@@ -61,6 +61,17 @@ def test_flask_help_imports_no_heavy_library(argv, listed):
     assert loaded == []
 
 
+def test_flask_help_loads_no_database_library_model_or_view():
+    """``flask --help`` builds the app with its set-up put off (``survey.SurveyApp``)."""
+    _, out = probe(FLASK.format(argv=["--app", "survey", "--help"]) +
+                   "print('LOADED', sorted({m.split('.')[0] for m in sys.modules}"
+                   " & {'sqlalchemy', 'flask_sqlalchemy', 'wtforms', 'alembic'}),"
+                   " sorted(m for m in sys.modules if m in {'survey.models', 'survey.kiosk',"
+                   " 'survey.reports', 'survey.extensions'}))\n")
+    assert "  sipas " in out and "  kiosk " in out and "  db " in out
+    assert "LOADED [] []" in out
+
+
 def test_creating_the_app_defers_flask_migrate():
     """Alembic and Mako load only when a migration runs (``flask db …``, ``upgrade()``)."""
     _, out = probe("import sys\nfrom survey import create_app\n"

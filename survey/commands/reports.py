@@ -1,7 +1,7 @@
 """``flask sipas report``: the report of the web page as JSON, CSV, XLSX or PDF.
 
-``compute`` and ``exports`` (pandas, scipy, openpyxl, fpdf2, matplotlib) load when the command
-runs, not when ``flask`` lists its commands.
+The report modules (SQLAlchemy, pandas, scipy, openpyxl, fpdf2, matplotlib) load when the
+command runs, not when ``flask`` lists its commands.
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..cli import fail, sipas_cli
-from ..extensions import db
-from .filters import CHANNELS, FilterError, ReportFilters, check
+from ..codes import REPORT_CHANNELS, REPORT_VARIANCES, REPORT_WEIGHTS
 
 FORMATS = ("json", "csv", "xlsx", "pdf")
 
@@ -22,11 +21,11 @@ FORMATS = ("json", "csv", "xlsx", "pdf")
               "(default: all data, each response weighted within its quarter).")
 @click.option("--agency", default=None, help="Agency code (with its subordinate units).")
 @click.option("--service-area", default=None, help="Service area code (a domain).")
-@click.option("--channel", type=click.Choice(CHANNELS), default="all",
+@click.option("--channel", type=click.Choice(REPORT_CHANNELS), default="all",
               help="kiosk, qr or import (paper and telephone surveys); all by default.")
 @click.option("--questionnaire", default="sipas", show_default=True)
-@click.option("--weights", type=click.Choice(["dossiers", "none"]), default="dossiers")
-@click.option("--variance", type=click.Choice(["design", "counters"]), default="design",
+@click.option("--weights", type=click.Choice(REPORT_WEIGHTS), default="dossiers")
+@click.option("--variance", type=click.Choice(REPORT_VARIANCES), default="design",
               help="design: citizens sampled in every counter (cells as strata, the default); "
               "counters: counters as a sample of clusters (strata = agency).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
@@ -40,8 +39,10 @@ def report_command(period, agency, service_area, channel, questionnaire, weights
     """Compute the SIPAS report with the same numbers as the web page."""
     from flask import current_app
 
-    from .compute import build_report
-    from .exports import render_report
+    from ..extensions import db
+    from ..reports.compute import build_report
+    from ..reports.exports import render_report
+    from ..reports.filters import FilterError, ReportFilters, check
 
     filters = ReportFilters(period=period, agency=agency, service_area=service_area,
                             channel=channel, questionnaire=questionnaire, weights=weights,

@@ -7,8 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..cli import sipas_cli
-from ..extensions import db
-from ..models import IMPORT_MODES
+from ..codes import IMPORT_MODES
 
 
 @sipas_cli.command("import-field")
@@ -24,8 +23,9 @@ def import_field_command(path: str, mode: str | None, questionnaire: str | None,
                          version: int | None) -> None:
     """Store a CSV or XLSX of field interviews (channel import) when every row is good; else
     list every problem by row and column and store nothing (exit status 1)."""
-    from .columns import Defaults
-    from .service import import_field_file
+    from ..extensions import db
+    from ..fieldwork.columns import Defaults
+    from ..fieldwork.service import import_field_file
 
     if version is not None and questionnaire is None:
         raise click.UsageError("--version needs --questionnaire")

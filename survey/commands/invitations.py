@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
 from ..cli import fail, sipas_cli
-from ..extensions import db
-from ..models import Agency, ApiClient
-from .keys import ClientError, create_client, find_by_prefix, revoke_client
 
 
 @sipas_cli.group("api-client")
@@ -23,6 +19,11 @@ def api_client_cli() -> None:
 @with_appcontext
 def create_command(name: str, agency_code: str | None) -> None:
     """Create a client and print its key (shown this once only)."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from ..invitations.keys import ClientError, create_client
+    from ..models import Agency
     agency = None
     if agency_code:
         agency = db.session.scalars(sa.select(Agency).where(Agency.code == agency_code)).first()
@@ -43,6 +44,10 @@ def create_command(name: str, agency_code: str | None) -> None:
 @with_appcontext
 def list_command() -> None:
     """One line per client: key prefix, state, scope, last use, name."""
+    import sqlalchemy as sa
+
+    from ..extensions import db
+    from ..models import ApiClient
     for client in db.session.scalars(sa.select(ApiClient).order_by(ApiClient.id)):
         state = "active" if client.active else "revoked"
         scope = client.agency.code if client.agency else "province"
@@ -56,6 +61,8 @@ def list_command() -> None:
 @with_appcontext
 def revoke_command(prefix: str) -> None:
     """Revoke the client whose key starts with PREFIX (as ``list`` prints it)."""
+    from ..extensions import db
+    from ..invitations.keys import find_by_prefix, revoke_client
     client = find_by_prefix(db.session, prefix)
     if client is None:
         fail(f"no API client with key prefix {prefix!r}")

@@ -7,9 +7,6 @@ import click
 from flask.cli import with_appcontext
 
 from ..cli import fail, sipas_cli
-from ..extensions import db
-from ..models import utcnow
-from .calendar import LOCAL_TZ, CalendarError
 
 
 @sipas_cli.command("watch")
@@ -20,7 +17,10 @@ from .calendar import LOCAL_TZ, CalendarError
 @with_appcontext
 def watch_command(at: str | None, no_mail: bool) -> None:
     """Run the early-warning and fraud checks, store new alerts, send the daily digests."""
-    from .watch import run
+    from ..alerts.calendar import LOCAL_TZ, CalendarError
+    from ..alerts.watch import run
+    from ..extensions import db
+    from ..models import utcnow
 
     now = utcnow()
     if at:
@@ -43,7 +43,8 @@ def watch_command(at: str | None, no_mail: bool) -> None:
 @with_appcontext
 def send_digest_command() -> None:
     """Send the digests not yet delivered (a failed one is retried until DIGEST_MAX_ATTEMPTS)."""
-    from .digest import send_pending
+    from ..alerts.digest import send_pending
+    from ..extensions import db
 
     counts = send_pending(db.session)
     click.echo(f"sent {counts['sent']}, failed {counts['failed']}, waiting {counts['waiting']}.")
