@@ -1,4 +1,5 @@
-"""Design-based estimation for SIPAS surveys: a pure library (numpy, scipy, pandas; no Flask).
+"""Design-based estimation for SIPAS surveys: a pure library (numpy, scipy, pandas, pyarrow;
+no Flask).
 
 Shaped after R's ``survey`` package and checked against it (``tests/fixtures/reference``)::
 
@@ -14,7 +15,9 @@ Shaped after R's ``survey`` package and checked against it (``tests/fixtures/ref
 
 Modules: ``design`` (SurveyDesign, linearised variance), ``estimators``, ``intervals``,
 ``weighting``, ``sipas``, ``sums`` (sufficient sums), ``calibration``, ``sql`` (GROUP BY
-loader, imported on demand), ``compare``, ``reliability``, ``cli`` (``python -m analysis``).
+loader, imported on demand), ``compare``, ``reliability``, ``columns`` (a DataFrame or numpy
+``Columns`` as input), ``readers`` (CSV files: pyarrow, else pandas), ``cli``
+(``python -m analysis``, which loads neither pandas nor scipy for ``sipas``).
 
 Nothing is imported with the package itself: each name above loads its module on first use
 (PEP 562), so ``import analysis`` (or ``analysis.reliability`` from the web app, or the CLI,
