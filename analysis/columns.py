@@ -149,6 +149,22 @@ def factorize(values: Any, sort: bool = True) -> tuple[np.ndarray, list]:
     return codes, [v.item() if isinstance(v, np.generic) else v for v in labels]
 
 
+def as_frame(frame: pd.DataFrame | Columns, names: list[str]) -> pd.DataFrame:
+    """The ``names`` columns as a DataFrame (``Columns`` converted: text as text, "" and NaN
+    missing), for the parts of the library that work on frames (weighting, reliability)."""
+    import pandas as pd
+
+    if is_pandas(frame):
+        return frame[names]
+    data = {}
+    for name in names:
+        values = frame[name]
+        values = values.to_numpy() if isinstance(values, (Labels, SmallInts)) else values
+        data[name] = pd.Series(values).replace("", None) if values.dtype.kind in "US" \
+            else values
+    return pd.DataFrame(data)
+
+
 def value_at(values: Any, row: int) -> Any:
     """The value of a column at a 0-based position (for error messages)."""
     value = values.iloc[row] if is_pandas(values) else values[row]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import domains, intervals
+from .columns import missing
 from .design import DesignError, SurveyDesign, numeric_column
 from .estimators import domain_codes, matches
 
@@ -76,7 +77,7 @@ def design_difference(design: SurveyDesign, column: str, by: str, a, b,
         y = numeric_column(design.frame, column, "variable")
     else:
         values = design.column(column)
-        y = np.where(values.notna(), matches(values, value).astype(float), np.nan)
+        y = np.where(~missing(values), matches(values, value).astype(float), np.nan)
     g, labels = domain_codes(design, by)
     z = np.zeros(design.n)
     estimates = []

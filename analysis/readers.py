@@ -1,17 +1,17 @@
 """Reading a CSV file of responses for the command line: answers as small integers, no pandas.
 
 ``read_columns`` reads with pyarrow's CSV reader (multi-threaded): answers as 8-bit integers
-(as floats when written so, "4.0"), labels (strata, clusters, domains) as text, weights as
-floats, into ``Columns``. A file it cannot take as it stands (an answer that is not a number, a
-weight that is not a number,
-a duplicated column name, rows of unequal length) is read
-by pandas instead (``read_frame``), whose messages name the column and the row. Both readers
-treat the same values as missing, so the numbers and the errors do not depend on which one
-read the file.
+(converted from their few distinct texts), labels (strata, clusters, domains) as text, weights
+as floats, into ``Columns``. A file it cannot take as it stands (an answer that is not a small
+whole number, a weight that is not a number, a duplicated column name, rows of unequal length)
+is read by pandas instead (``read_frame``), whose messages name the column and the row. Both
+readers treat the same values as missing, so the numbers and the errors do not depend on which
+one read the file.
 """
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,8 @@ from .columns import Columns, DesignError, Labels, SmallInts
 if TYPE_CHECKING:
     import pandas as pd
 
+#: An answer as the fast reader takes it: a whole number in decimals, "4.0" included.
+WHOLE_NUMBER = re.compile(r"\s*([+-]?\d+)(?:\.0*)?\s*")
 #: Values read as missing: pandas' default ``na_values`` (``pandas._libs.parsers.STR_NA_VALUES``;
 #: a test keeps the two equal), so both readers agree.
 NA_VALUES = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND",
@@ -58,39 +60,41 @@ def read_columns(path: str, needed: Sequence[str], text_columns: Sequence[str] =
     fast reader cannot take, as pandas reads it: ``read_frame``).
 
     ``text_columns`` stay text ("05" stays "05"), as ``Labels``; ``answer_columns`` are
-    ``SmallInts`` (−128..127), or float64 with NaN for unanswered when the file holds other
-    numbers there; ``number_columns`` are float64.
+    ``SmallInts`` (whole numbers from −128 to 127, written "4" or "4.0"); ``number_columns``
+    are float64.
     """
     names = _columns_present(path, needed)
     wanted = list(dict.fromkeys(needed))
     if len(set(names)) < len(names):
         return read_frame(path, wanted, text_columns)
-    # answers as int8; written as floats ("4.0", as pandas writes a column with blanks), as
-    # float64; anything else by pandas
-    for answers, numbers in ((answer_columns, number_columns),
-                             ((), [*number_columns, *answer_columns])):
-        try:
-            table = _arrow_table(path, wanted, text_columns, answers, numbers)
-            break
-        except ValueError:   # pyarrow.ArrowInvalid: a value or a row it cannot take
-            continue
-    else:
+    try:
+        table = _arrow_table(path, wanted, text_columns, answer_columns, number_columns)
+    except ValueError:   # pyarrow.ArrowInvalid: a value or a row it cannot take
         return read_frame(path, wanted, text_columns)
     if table.num_rows == 0:
         raise DesignError(f"{path} has no data rows")
-    text = set(text_columns)
-    return Columns({name: _text(table[name]) if name in text else _numbers(table[name])
-                    for name in wanted})
+    text, answers = set(text_columns), set(answer_columns) - set(text_columns)
+    data = {}
+    for name in wanted:
+        if name in text:
+            data[name] = _text(table[name])
+        elif name in answers:
+            data[name] = _answers(table[name])
+            if data[name] is None:   # a value that is not a small whole number: pandas says which
+                return read_frame(path, wanted, text_columns)
+        else:
+            data[name] = _numbers(table[name])
+    return Columns(data)
 
 
 def _arrow_table(path: str, wanted: list[str], text_columns: Sequence[str],
                  answer_columns: Sequence[str], number_columns: Sequence[str]):
     from pyarrow import csv as arrow_csv
-    from pyarrow import dictionary, float64, int8, int32, string
+    from pyarrow import dictionary, float64, int32, string
 
     types = {name: float64() for name in number_columns}
-    types.update({name: int8() for name in answer_columns})
-    types.update({name: dictionary(int32(), string()) for name in text_columns})
+    types.update({name: dictionary(int32(), string())
+                  for name in (*answer_columns, *text_columns)})
     convert = arrow_csv.ConvertOptions(
         include_columns=wanted, column_types={n: t for n, t in types.items() if n in wanted},
         null_values=list(NA_VALUES), strings_can_be_null=True, quoted_strings_can_be_null=True)
@@ -112,11 +116,34 @@ def _text(column) -> Labels:
     return Labels(np.concatenate(parts) if parts else np.zeros(0, np.int64), values)
 
 
-def _numbers(column) -> np.ndarray | SmallInts:
-    """A pyarrow int8 column as ``SmallInts``, a float64 one as float64 with NaN where missing."""
+def _answers(column) -> SmallInts | None:
+    """A pyarrow dictionary-encoded column of answers as ``SmallInts``; None when one of its
+    distinct values is not a whole number from −128 to 127 in decimals ("4", " 4", "4.0").
+
+    The answers are read as text and only their few distinct values converted, strictly:
+    pyarrow's own number parsers also take forms pandas refuses (hexadecimal, "NAN").
+    """
+    parts, present = [], []
+    for chunk in column.chunks:
+        numbers = []
+        for label in chunk.dictionary.to_pylist():
+            match = WHOLE_NUMBER.fullmatch(label)
+            if match is None or not -128 <= int(match[1]) <= 127:
+                return None
+            numbers.append(int(match[1]))
+        index, valid = _buffers(chunk.indices, np.int32)
+        lookup = np.array(numbers + [0], dtype=np.int8)
+        parts.append(lookup[index if valid is None else np.where(valid, index, len(numbers))])
+        present.append(np.ones(len(index), dtype=bool) if valid is None else valid)
+    if not parts:
+        return SmallInts(np.zeros(0, dtype=np.int8))
+    mask = np.concatenate(present)
+    return SmallInts(np.concatenate(parts), None if mask.all() else mask)
+
+
+def _numbers(column) -> np.ndarray:
+    """A pyarrow float64 column as float64, NaN where missing."""
     array = column.combine_chunks()
-    if str(array.type) == "int8":
-        return SmallInts(*_buffers(array, np.int8))
     values, valid = _buffers(array, np.float64)
     if valid is None:
         return values
@@ -151,8 +178,7 @@ def read_frame(path: str, needed: Sequence[str], text_columns: Sequence[str] = (
     import pandas as pd
 
     names = _columns_present(path, needed)
-    dtypes: dict[str, object] = {c: str for c in text_columns if c in names}
-    dtypes.update({c: "category" for c in label_columns if c in dtypes})
+    dtypes = {c: str for c in text_columns if c in names}
     try:
         frame = pd.read_csv(path, usecols=list(dict.fromkeys(needed)), dtype=dtypes,
                             keep_default_na=True, low_memory=False)
@@ -161,4 +187,7 @@ def read_frame(path: str, needed: Sequence[str], text_columns: Sequence[str] = (
         raise DesignError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
     if frame.empty:
         raise DesignError(f"{path} has no data rows")
+    for name in label_columns:   # after reading: read as "category", "05" would become 5
+        if name in dtypes:
+            frame[name] = frame[name].astype("category")
     return frame

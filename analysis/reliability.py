@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .columns import as_frame
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -76,7 +78,8 @@ def _answers(design_or_frame, codes):
     if weights is None:
         weights = np.ones(len(frame))
     import pandas as pd
-    values = np.column_stack([pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
+    table = as_frame(frame, list(codes))
+    values = np.column_stack([pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
                               for c in codes])
     return values, np.asarray(weights, dtype=float)
 

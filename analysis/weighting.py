@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .columns import as_frame
 from .design import DesignError, SurveyDesign
 
 _COUNT_NAMES = ("total", "Freq", "freq", "N", "population", "count", "dossiers")
@@ -100,7 +101,7 @@ def _cell_codes(design: SurveyDesign, totals, cells) -> tuple[np.ndarray, np.nda
         raise DesignError(f"totals list a cell of {', '.join(names)} twice")
     for name in names:
         design.column(name)
-    sample = pd.MultiIndex.from_frame(design.frame[names].astype(str))
+    sample = pd.MultiIndex.from_frame(as_frame(design.frame, list(names)).astype(str))
     codes = keys.get_indexer(sample)
     if (codes < 0).any():
         row = int(np.flatnonzero(codes < 0)[0])

@@ -47,6 +47,7 @@ class SurveyApp(Flask):
 
     _pending: Callable[[Flask], None] | None = None
     _setting_up = False
+    _setup_error: BaseException | None = None
 
     def defer_setup(self, setup: Callable[[Flask], None]) -> None:
         """Run ``setup(app)`` on first use instead of now."""
@@ -55,17 +56,21 @@ class SurveyApp(Flask):
 
     def finish_setup(self) -> None:
         """Run the deferred set-up now, if it has not run (other threads wait for it)."""
-        if self._pending is None:
+        if self._pending is None and self._setup_error is None:
             return
         with self._setup_lock:
+            if self._setup_error is not None:   # a half-done set-up is not run again
+                raise RuntimeError("the app's set-up failed") from self._setup_error
             if self._pending is None or self._setting_up:   # done meanwhile, or re-entered
                 return
             self._setting_up = True
             try:
                 self._pending(self)
-                self._pending = None
+            except BaseException as error:
+                self._setup_error = error
+                raise
             finally:
-                self._setting_up = False
+                self._pending, self._setting_up = None, False
 
     @property
     def url_map(self):  # type: ignore[override]

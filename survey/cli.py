@@ -24,8 +24,9 @@ def fail(message: str) -> None:
 
 class SetupGroup(click.Group):
     """A command group whose commands run on an app that is set up: when ``flask`` built the
-    app with its set-up put off (``survey.SurveyApp``), a command that runs finishes it first;
-    listing the commands (``--help``) does not."""
+    app with its set-up put off (``survey.SurveyApp``), invoking the group finishes it first.
+    Listing the group's commands (``flask --help``, ``flask sipas --help``) does not invoke it;
+    a command's own ``--help`` does."""
 
     def invoke(self, ctx: click.Context):
         app = current_app._get_current_object() if current_app else \

@@ -44,9 +44,38 @@ def test_running_a_command_sets_the_app_up_and_listing_does_not():
     runner = app.test_cli_runner()
     listed = runner.invoke(args=["sipas", "--help"])
     assert listed.exit_code == 0 and "report" in listed.output and app.blueprints == {}
-    ran = runner.invoke(args=["sipas", "api-client", "list"])
-    assert "kiosk" in app.blueprints
-    assert ran.exit_code != 0 or ran.output == ""   # the in-memory database has no tables
+    app.finish_setup()
+    with app.app_context():   # the in-memory database of this app (one connection)
+        from survey.extensions import db
+        db.create_all()
+        ran = runner.invoke(args=["sipas", "counters", "--format", "json"])
+    assert ran.exit_code == 0, ran.output
+    assert ran.output.strip() == "[]"
+
+
+def test_a_command_sets_up_an_app_that_was_not():
+    app = built_by_the_flask_command()
+    ran = app.test_cli_runner().invoke(args=["sipas", "api-client", "list"])
+    assert "kiosk" in app.blueprints and "sqlalchemy" in app.extensions
+    assert ran.exit_code == 1 and "no such table" in ran.output   # it reached the database
+
+
+def test_a_failed_set_up_is_not_run_again():
+    app = built_by_the_flask_command()
+    calls = []
+
+    def broken(target):
+        calls.append(1)
+        raise OSError("disk full")
+
+    app.defer_setup(broken)
+    for _ in range(2):
+        try:
+            app.finish_setup()
+        except (OSError, RuntimeError) as error:
+            last = error
+    assert calls == [1]
+    assert isinstance(last, RuntimeError) and isinstance(last.__cause__, OSError)
 
 
 def test_other_builds_are_set_up_at_once():
@@ -56,20 +85,26 @@ def test_other_builds_are_set_up_at_once():
 
 def test_threads_that_need_the_app_at_once_run_the_set_up_once():
     app = built_by_the_flask_command()
-    pending, calls, started = app._pending, [], threading.Event()
+    pending, calls = app._pending, []
+    entered, release = threading.Event(), threading.Event()
 
     def slow_setup(target):
         calls.append(threading.current_thread().name)
-        started.set()
+        entered.set()
+        assert release.wait(10)
         pending(target)
 
     app.defer_setup(slow_setup)
     seen = []
-    threads = [threading.Thread(target=lambda: seen.append(len(app.url_map._rules)))
+    threads = [threading.Thread(target=lambda: seen.append(len(list(app.url_map.iter_rules()))))
                for _ in range(4)]
     for thread in threads:
         thread.start()
+    assert entered.wait(10)
+    threading.Event().wait(0.2)   # the other threads reach the lock while the set-up runs
+    assert seen == []             # nobody got a half-built URL map
+    release.set()
     for thread in threads:
-        thread.join()
-    assert len(calls) == 1 and started.is_set()
-    assert len(set(seen)) == 1 and seen[0] > 50   # every thread saw the whole URL map
+        thread.join(10)
+    assert len(calls) == 1
+    assert len(seen) == 4 and len(set(seen)) == 1 and seen[0] > 50
