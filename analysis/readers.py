@@ -1,7 +1,7 @@
 """Reading a CSV file of responses for the command line: answers as small integers, no pandas.
 
 ``read_columns`` reads with pyarrow's CSV reader (multi-threaded): answers as 8-bit integers
-(converted from their few distinct texts), labels (strata, clusters, domains) as text, weights
+(or as text whose few distinct values are converted), labels (strata, clusters, domains) as text, weights
 as floats, into ``Columns``. A file it cannot take as it stands (an answer that is not a small
 whole number, a weight that is not a number, a duplicated column name, rows of unequal length)
 is read by pandas instead (``read_frame``), whose messages name the column and the row. Both
@@ -11,6 +11,7 @@ one read the file.
 from __future__ import annotations
 
 import csv
+import mmap
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -67,9 +68,17 @@ def read_columns(path: str, needed: Sequence[str], text_columns: Sequence[str] =
     wanted = list(dict.fromkeys(needed))
     if len(set(names)) < len(names):
         return read_frame(path, wanted, text_columns)
-    try:
-        table = _arrow_table(path, wanted, text_columns, answer_columns, number_columns)
-    except ValueError:   # pyarrow.ArrowInvalid: a value or a row it cannot take
+    # answers as int8 (fastest), unless the file holds "0x" (pyarrow's integers include
+    # hexadecimal, pandas' do not) or a value int8 refuses ("4.0"); then as text, strictly
+    attempts = (("text",) if _holds_hexadecimal(path) else ("int8", "text"))
+    for answers_as in attempts:
+        try:
+            table = _arrow_table(path, wanted, text_columns, answer_columns, number_columns,
+                                 answers_as)
+            break
+        except ValueError:   # pyarrow.ArrowInvalid: a value or a row it cannot take
+            continue
+    else:
         return read_frame(path, wanted, text_columns)
     if table.num_rows == 0:
         raise DesignError(f"{path} has no data rows")
@@ -87,14 +96,27 @@ def read_columns(path: str, needed: Sequence[str], text_columns: Sequence[str] =
     return Columns(data)
 
 
+def _holds_hexadecimal(path: str) -> bool:
+    """Does "0x" or "0X" appear anywhere in the file (a hexadecimal number could)?"""
+    with open(path, "rb") as handle:
+        try:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:   # an empty file cannot be mapped
+            return False
+        with view:
+            return view.find(b"0x") >= 0 or view.find(b"0X") >= 0
+
+
 def _arrow_table(path: str, wanted: list[str], text_columns: Sequence[str],
-                 answer_columns: Sequence[str], number_columns: Sequence[str]):
+                 answer_columns: Sequence[str], number_columns: Sequence[str],
+                 answers_as: str):
     from pyarrow import csv as arrow_csv
-    from pyarrow import dictionary, float64, int32, string
+    from pyarrow import dictionary, float64, int8, int32, string
 
     types = {name: float64() for name in number_columns}
-    types.update({name: dictionary(int32(), string())
-                  for name in (*answer_columns, *text_columns)})
+    types.update({name: int8() if answers_as == "int8" else dictionary(int32(), string())
+                  for name in answer_columns})
+    types.update({name: dictionary(int32(), string()) for name in text_columns})
     convert = arrow_csv.ConvertOptions(
         include_columns=wanted, column_types={n: t for n, t in types.items() if n in wanted},
         null_values=list(NA_VALUES), strings_can_be_null=True, quoted_strings_can_be_null=True)
@@ -117,12 +139,14 @@ def _text(column) -> Labels:
 
 
 def _answers(column) -> SmallInts | None:
-    """A pyarrow dictionary-encoded column of answers as ``SmallInts``; None when one of its
-    distinct values is not a whole number from −128 to 127 in decimals ("4", " 4", "4.0").
+    """A pyarrow int8 or dictionary-encoded column of answers as ``SmallInts``; None when a
+    text answer is not a whole number from −128 to 127 in decimals ("4", " 4", "4.0").
 
-    The answers are read as text and only their few distinct values converted, strictly:
-    pyarrow's own number parsers also take forms pandas refuses (hexadecimal, "NAN").
+    Text answers have few distinct values; only those are converted, strictly (pyarrow's float
+    parser would also take "NAN", which pandas refuses).
     """
+    if str(column.type) == "int8":
+        return SmallInts(*_buffers(column.combine_chunks(), np.int8))
     parts, present = [], []
     for chunk in column.chunks:
         numbers = []
