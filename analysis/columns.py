@@ -88,11 +88,6 @@ class Columns:
         """The column names, in order."""
         return list(self.data)
 
-    @property
-    def empty(self) -> bool:
-        """True without rows (as ``DataFrame.empty``)."""
-        return self.rows == 0
-
     def __getitem__(self, name: str) -> np.ndarray:
         return self.data[name]
 
@@ -100,10 +95,15 @@ class Columns:
         return self.rows
 
 
-
 def is_pandas(values: Any) -> bool:
     """A pandas object (whose methods are used as they are) rather than a numpy array?"""
     return type(values).__module__.startswith("pandas")
+
+
+def as_array(values: Any) -> Any:
+    """``Labels`` and ``SmallInts`` as plain numpy arrays (text, float64 with NaN); any other
+    column as it is."""
+    return values.to_numpy() if isinstance(values, (Labels, SmallInts)) else values
 
 
 def missing(values: Any) -> np.ndarray:
@@ -138,9 +138,7 @@ def factorize(values: Any, sort: bool = True) -> tuple[np.ndarray, list]:
         return np.asarray(codes, dtype=np.int64), list(labels)
     if isinstance(values, Labels):
         return values.codes, values.values
-    if isinstance(values, SmallInts):
-        values = values.to_numpy()
-    values = np.asarray(values)
+    values = np.asarray(as_array(values))
     absent = missing(values)
     present = values[~absent] if absent.any() else values
     labels, inverse = np.unique(present, return_inverse=True)
@@ -158,8 +156,7 @@ def as_frame(frame: pd.DataFrame | Columns, names: list[str]) -> pd.DataFrame:
         return frame[names]
     data = {}
     for name in names:
-        values = frame[name]
-        values = values.to_numpy() if isinstance(values, (Labels, SmallInts)) else values
+        values = as_array(frame[name])
         data[name] = pd.Series(values).replace("", None) if values.dtype.kind in "US" \
             else values
     return pd.DataFrame(data)
@@ -175,9 +172,7 @@ def numeric_column(frame: pd.DataFrame | Columns, name: str, role: str) -> np.nd
     """A column as float64; a non-numeric value raises DesignError naming the column and row."""
     if name not in frame.columns:
         raise DesignError(f"missing column {name!r} ({role})", column=name)
-    values = frame[name]
-    if isinstance(values, (Labels, SmallInts)):
-        values = values.to_numpy()
+    values = as_array(frame[name])
     if values.dtype.kind in "biuf":
         return values.to_numpy(dtype=float) if is_pandas(values) else \
             np.asarray(values, dtype=float)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import intervals
-from .columns import DesignError, Labels, SmallInts, factorize, is_pandas, missing, numeric_column
+from .columns import DesignError, as_array, factorize, is_pandas, missing, numeric_column
 from .reliability import reliability_flag
 
 if TYPE_CHECKING:
@@ -193,8 +193,7 @@ def _estimate(design, statistic, variable, num, den, by, ci, level, total_of=Fal
 
 def matches(values, value) -> np.ndarray:
     """Rows equal to ``value``: numerically for numeric columns, else as text ("5" = 5)."""
-    if isinstance(values, (Labels, SmallInts)):
-        values = values.to_numpy()
+    values = as_array(values)
     if values.dtype.kind in "biuf":
         try:
             return np.asarray(values, dtype=float) == float(value)

@@ -1,8 +1,8 @@
 """Reading a CSV file of responses for the command line: answers as small integers, no pandas.
 
 ``read_columns`` reads with pyarrow's CSV reader (multi-threaded): answers as 8-bit integers
-(or as text whose few distinct values are converted), labels (strata, clusters, domains) as text, weights
-as floats, into ``Columns``. A file it cannot take as it stands (an answer that is not a small
+(or as text whose few distinct values are converted), labels (strata, clusters, domains) as
+text, weights as floats, into ``Columns``. A file it cannot take as it stands (an answer that is not a small
 whole number, a weight that is not a number, a duplicated column name, rows of unequal length)
 is read by pandas instead (``read_frame``), whose messages name the column and the row. Both
 readers treat the same values as missing, so the numbers and the errors do not depend on which
@@ -131,11 +131,16 @@ def _text(column) -> Labels:
               for chunk in column.chunks]
     values = sorted({v for labels, _, _ in chunks for v in labels if v is not None})
     position = {v: code for code, v in enumerate(values)}
-    parts = []
-    for labels, index, valid in chunks:
-        known = np.array([position.get(v, -1) for v in labels] + [-1], dtype=np.int64)
-        parts.append(known[index if valid is None else np.where(valid, index, len(labels))])
+    parts = [_decoded(index, valid, [position.get(v, -1) for v in labels], -1, np.int64)
+             for labels, index, valid in chunks]
     return Labels(np.concatenate(parts) if parts else np.zeros(0, np.int64), values)
+
+
+def _decoded(index: np.ndarray, valid: np.ndarray | None, mapped: list, absent,
+             dtype) -> np.ndarray:
+    """A chunk's dictionary indices turned into ``mapped`` values, ``absent`` where missing."""
+    lookup = np.array([*mapped, absent], dtype=dtype)
+    return lookup[index if valid is None else np.where(valid, index, len(mapped))]
 
 
 def _answers(column) -> SmallInts | None:
@@ -156,8 +161,7 @@ def _answers(column) -> SmallInts | None:
                 return None
             numbers.append(int(match[1]))
         index, valid = _buffers(chunk.indices, np.int32)
-        lookup = np.array(numbers + [0], dtype=np.int8)
-        parts.append(lookup[index if valid is None else np.where(valid, index, len(numbers))])
+        parts.append(_decoded(index, valid, numbers, 0, np.int8))
         present.append(np.ones(len(index), dtype=bool) if valid is None else valid)
     if not parts:
         return SmallInts(np.zeros(0, dtype=np.int8))

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import intervals
 from .calibration import CalibratedSums
+from .columns import value_at
 from .design import DesignError, PsuLayout, SurveyDesign
 from .domains import composition, domain_results
 from .estimators import domain_codes, srs_factor
@@ -156,8 +157,7 @@ class SipasTable:
         found = np.flatnonzero(hit)
         if not len(found):
             raise KeyError((by, level, measure))
-        return {name: column[found[0]].item() if isinstance(column[found[0]], np.generic)
-                else column[found[0]] for name, column in c.items()}
+        return {name: value_at(column, found[0]) for name, column in c.items()}
 
     def __len__(self) -> int:
         return len(self.columns["by"])
@@ -320,9 +320,8 @@ def records(results: list[tuple[str, dict, float]], structure, ci: str = "logit"
     if ci not in intervals.METHODS:
         raise DesignError(f"unknown interval method {ci!r}")
     import pandas as pd
-    if not results:
-        return pd.DataFrame(columns=FIELDS)
-    return pd.DataFrame(_records(results, structure, ci, level))[FIELDS]
+    return pd.DataFrame(_records(results, structure, ci, level) if results else _no_records(),
+                        columns=FIELDS)
 
 
 def _cells_df(cells: CellSums, layout: PsuLayout) -> float:

@@ -6,6 +6,7 @@ extensions, models and views until a request, a command, the URL map or the shel
 from __future__ import annotations
 
 import threading
+import time
 
 import click
 from flask.cli import ScriptInfo
@@ -101,7 +102,7 @@ def test_threads_that_need_the_app_at_once_run_the_set_up_once():
     for thread in threads:
         thread.start()
     assert entered.wait(10)
-    threading.Event().wait(0.2)   # the other threads reach the lock while the set-up runs
+    time.sleep(0.2)               # the other threads reach the lock while the set-up runs
     assert seen == []             # nobody got a half-built URL map
     release.set()
     for thread in threads:
