@@ -22,6 +22,7 @@ triangle of cross (2K(2K+1)/2)] in the questionnaire version's own criterion ord
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -118,12 +119,20 @@ class SliceSums:
             raise DesignError(f"a slice vector has {vectors.shape[1]} numbers, not "
                               f"{vector_size(criteria, elements)}")
         k, e, width = criteria, elements, 2 * criteria
-        cross = np.zeros((len(keys), width, width))
-        upper = np.triu_indices(width)
-        cross[:, upper[0], upper[1]] = vectors[:, 2 * k + e + 1:]
-        cross[:, upper[1], upper[0]] = vectors[:, 2 * k + e + 1:]
+        cross = vectors[:, 2 * k + e + 1 + _triangle_positions(width)].reshape(-1, width, width)
         return cls(keys.reset_index(drop=True), vectors[:, :k], vectors[:, k:2 * k],
                    vectors[:, 2 * k:2 * k + e], vectors[:, 2 * k + e], cross)
+
+
+@lru_cache(maxsize=8)
+def _triangle_positions(width: int) -> np.ndarray:
+    """For each entry (i, j) of a symmetric width × width matrix, row by row, its position in
+    the upper triangle as ``pack`` stores it (``np.triu_indices`` order)."""
+    position = np.zeros((width, width), dtype=np.int64)
+    upper = np.triu_indices(width)
+    position[upper] = np.arange(len(upper[0]))
+    position[upper[1], upper[0]] = position[upper]
+    return position.reshape(-1)
 
 
 def _factorize(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -173,10 +182,14 @@ def from_answers(keys: pd.DataFrame, answers: np.ndarray, structure,
 
 def remap(sums: SliceSums, source, target) -> SliceSums:
     """Slices of a questionnaire version (``source`` structure) in ``target``'s criterion
-    order: a criterion ``target`` has and ``source`` lacks is unanswered. Raises DesignError
-    when the element counts cannot be carried over exactly (``compatible``)."""
+    order: a criterion ``target`` has and ``source`` lacks is unanswered; ``sums`` itself when
+    both have the same criteria and elements in the same order. Raises DesignError when the
+    element counts cannot be carried over exactly (``compatible``)."""
     if not compatible(source, target):
         raise DesignError("the questionnaire versions differ in elements; read the rows")
+    if list(source.criteria) == list(target.criteria) and \
+            [el.code for el in source.elements] == [el.code for el in target.elements]:
+        return sums
     k_s, k_t = len(source.criteria), len(target.criteria)
     pos = np.array([source.criteria.index(c) if c in source.criteria else -1
                     for c in target.criteria], dtype=np.int64)

@@ -46,22 +46,34 @@ def latest_questionnaire(session: Session, code: object,
     return session.scalars(query.order_by(Questionnaire.version.desc()).limit(1)).first()
 
 
-def totals_for(session: Session, period: periods.Period) -> dict[tuple[int, int], int]:
+def recorded_totals(session: Session) -> list[tuple[periods.Period, int, int, int]]:
+    """Every recorded dossier total as (period, agency id, service area id, dossiers); rows
+    whose period is not a valid period string are left out (they total no period)."""
+    out = []
+    for label, agency_id, area_id, dossiers in session.execute(sa.select(
+            PopulationTotal.period, PopulationTotal.agency_id, PopulationTotal.service_area_id,
+            PopulationTotal.dossiers)):
+        if periods.is_valid(label):
+            out.append((periods.parse(label), agency_id, area_id, dossiers))
+    return out
+
+
+def totals_for(period: periods.Period, recorded: list[tuple[periods.Period, int, int, int]]
+               ) -> dict[tuple[int, int], int]:
     """Dossiers per (agency id, service area id) in ``period``.
 
     A total recorded for the period itself wins; otherwise the totals of the periods it
-    contains (the quarters of a year, the months of a quarter) are added up.
+    contains (the quarters of a year, the months of a quarter) are added up. ``recorded``:
+    ``recorded_totals``, read once for all the periods a report asks about.
     """
     exact: dict[tuple[int, int], int] = {}
     summed: dict[tuple[int, int], int] = defaultdict(int)
-    for row in session.execute(sa.select(PopulationTotal.period, PopulationTotal.agency_id,
-                                         PopulationTotal.service_area_id,
-                                         PopulationTotal.dossiers)):
-        key = (row.agency_id, row.service_area_id)
-        if row.period == period.label:
-            exact[key] = row.dossiers
-        elif periods.is_valid(row.period) and period.contains(periods.parse(row.period)):
-            summed[key] += row.dossiers
+    for found, agency_id, area_id, dossiers in recorded:
+        key = (agency_id, area_id)
+        if found.label == period.label:
+            exact[key] = dossiers
+        elif period.contains(found):
+            summed[key] += dossiers
     return {**summed, **exact}
 
 
@@ -137,12 +149,13 @@ def cell_totals(session: Session, period: str | None, quarters) -> pd.DataFrame:
     chosen = periods.parse(period) if period else None
     agencies = dict(session.execute(sa.select(Agency.id, Agency.code)).all())
     areas = dict(session.execute(sa.select(ServiceArea.id, ServiceArea.code)).all())
+    recorded = recorded_totals(session)
     rows = []
     for label in sorted(set(quarters)):
         quarter = periods.parse(label)
         part = _part(quarter, chosen)
-        whole = totals_for(session, quarter)
-        exact = whole if part is quarter else totals_for(session, part)
+        whole = totals_for(quarter, recorded)
+        exact = whole if part is quarter else totals_for(part, recorded)
         share = (part.end - part.start).days / (quarter.end - quarter.start).days
         for (agency, area), dossiers in whole.items():
             prorated = (agency, area) not in exact

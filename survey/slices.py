@@ -123,27 +123,68 @@ def _stored(connection: Connection, months: list[str], questionnaire_ids: list[i
 def _stored_vectors(connection: Connection, months: list[str], questionnaire_id: int,
                     agency_ids: list[int] | None) -> tuple[pd.DataFrame, np.ndarray]:
     """Keys and counts (an int64 matrix) of one version's stored slices of ``months``, read
-    without building a Python list per slice: SQLite's bytes are the int64 array itself,
-    PostgreSQL's array comes as text parsed in one call."""
-    table = ResponseSum.__table__
-    postgres = connection.dialect.name == "postgresql"
-    counts = sa.func.array_to_string(table.c.counts, ",") if postgres else \
-        sa.type_coerce(table.c.counts, sa.LargeBinary)
-    query = sa.select(*(table.c[name] for name in ROW_KEYS), table.c.rows,
-                      counts.label("counts")).where(
-        table.c.month.in_(months), table.c.questionnaire_id == questionnaire_id,
-        table.c.rows > 0)
-    if agency_ids is not None:
-        query = query.where(table.c.agency_id.in_(agency_ids))
-    found = connection.execute(query).all()
+    without building a Python list per slice: SQLite's bytes are the int64 array itself;
+    PostgreSQL's binary copy (``counts_packed``) is fetched in binary and decoded in one call."""
+    if connection.dialect.name == "postgresql":
+        found = _packed_rows(connection, months, questionnaire_id, agency_ids)
+    else:
+        table = ResponseSum.__table__
+        query = sa.select(*(table.c[name] for name in ROW_KEYS), table.c.rows,
+                          sa.type_coerce(table.c.counts, sa.LargeBinary)).where(
+            table.c.month.in_(months), table.c.questionnaire_id == questionnaire_id,
+            table.c.rows > 0)
+        if agency_ids is not None:
+            query = query.where(table.c.agency_id.in_(agency_ids))
+        found = connection.execute(query).all()
     keys = pd.DataFrame([row[:-1] for row in found], columns=ROW_KEYS + ["rows"])
     if not found:
         return keys, np.zeros((0, 0), dtype=np.int64)
-    if postgres:
-        flat = np.fromstring(",".join(row[-1] for row in found), dtype=np.int64, sep=",")
-    else:
-        flat = np.frombuffer(b"".join(row[-1] for row in found), dtype="<i8")
+    if connection.dialect.name == "postgresql":
+        return keys, unpack_array_send([row[-1] for row in found])
+    flat = np.frombuffer(b"".join(row[-1] for row in found), dtype="<i8")
     return keys, flat.reshape(len(found), -1)
+
+
+def _packed_rows(connection: Connection, months: list[str], questionnaire_id: int,
+                 agency_ids: list[int] | None) -> list[tuple]:
+    """Keys, rows and ``counts_packed`` of the slices, through the driver's binary protocol
+    (SQLAlchemy asks for text, in which bytea doubles as hexadecimal)."""
+    sql = (f"SELECT {', '.join(ROW_KEYS)}, rows, counts_packed FROM response_sums "
+           "WHERE month = ANY(%s) AND questionnaire_id = %s AND rows > 0")
+    params: list = [list(months), questionnaire_id]
+    if agency_ids is not None:
+        sql += " AND agency_id = ANY(%s)"
+        params.append([int(a) for a in agency_ids])
+    with connection.connection.driver_connection.cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+INT8_OID = 20
+_SENT_HEADER = 20   # ndim, has-nulls flag, element type, size, lower bound: int32 each
+_SENT_ELEMENT = 12  # each element: its length (int32, 8) and its value (int64), big-endian
+
+
+def unpack_array_send(blobs: list[bytes]) -> np.ndarray:
+    """An int64 matrix (one row per blob) from PostgreSQL's binary form of ``bigint[]``
+    (``array_send``: the header, then each element's length and big-endian value), read
+    through strided views of the joined bytes. Raises ValueError unless every blob is a
+    one-dimensional int8 array without NULLs of one size."""
+    size = len(blobs[0])
+    width = (size - _SENT_HEADER) // _SENT_ELEMENT
+    if any(len(blob) != size for blob in blobs) or size != _SENT_HEADER + width * _SENT_ELEMENT:
+        raise ValueError("stored slice vectors differ in length")
+    joined = b"".join(blobs)
+
+    def field(dtype: str, offset: int, count: int, step: int) -> np.ndarray:
+        return np.ndarray((len(blobs), count), dtype=dtype, buffer=joined, offset=offset,
+                          strides=(size, step))
+
+    header = field(">i4", 0, 4, 4)
+    lengths = field(">i4", _SENT_HEADER, width, _SENT_ELEMENT)
+    if not (header == np.array([1, 0, INT8_OID, width])).all() or not (lengths == 8).all():
+        raise ValueError("a stored slice vector is not a one-dimensional bigint array")
+    return field(">i8", _SENT_HEADER + 4, width, _SENT_ELEMENT).astype(np.int64)
 
 
 # -- rebuild and check ------------------------------------------------------------------------

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import parse_pattern
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import get_locale
 
 MINUS = "\u2212"  # the one minus sign of the page, the PDF, the XLSX texts and the charts
@@ -18,7 +17,8 @@ def _missing(value) -> bool:
 
 def format_number(value: float | None, digits: int = 1, locale: str | None = None,
                   sign: bool = False) -> str:
-    """``value`` with ``digits`` decimals in ``locale``'s separators (Babel), or an en dash.
+    """``value`` with ``digits`` decimals in ``locale``'s separators (Babel's symbols, groups of
+    three as Babel's ``#,##0.0`` pattern writes them), or an en dash.
 
     A value that rounds to zero is "0,0" (never "-0,0"); negative numbers carry ``MINUS``;
     with ``sign`` a positive number gets "+" (changes: "+1,2", "−0,8", "0,0").
@@ -28,21 +28,18 @@ def format_number(value: float | None, digits: int = 1, locale: str | None = Non
     rounded = round(float(value), digits)
     if rounded == 0:
         rounded = 0.0  # drops the sign of -0.0
-    text = _pattern(digits).apply(Decimal(str(abs(rounded))), _locale(locale or "vi"))
+    group, decimal = _symbols(locale or "vi")
+    text = f"{abs(rounded):,.{max(digits, 0)}f}".translate({44: group, 46: decimal})
     if rounded < 0:
         return MINUS + text
     return "+" + text if sign and rounded > 0 else text
 
 
-@lru_cache(maxsize=16)
-def _pattern(digits: int):
-    """Babel's parsed pattern of ``digits`` decimals (parsed once, not per number)."""
-    return parse_pattern("#,##0" + ("." + "0" * digits if digits > 0 else ""))
-
-
 @lru_cache(maxsize=8)
-def _locale(name: str) -> Locale:
-    return Locale.parse(name)
+def _symbols(name: str) -> tuple[str, str]:
+    """The group and decimal separators of locale ``name`` (Babel's CLDR data)."""
+    locale = Locale.parse(name)
+    return get_group_symbol(locale), get_decimal_symbol(locale)
 
 
 def current_locale() -> str:
