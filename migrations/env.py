@@ -89,6 +89,10 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    if conf_args.get("include_object") is None:
+        from survey.models import compared_by_alembic
+        conf_args["include_object"] = compared_by_alembic
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

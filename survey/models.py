@@ -310,6 +310,19 @@ class ResponseSum(db.Model):
     counts: Mapped[list] = mapped_column(CountVector)
 
 
+DATABASE_ONLY_COLUMNS = frozenset({("response_sums", "counts_packed")})
+"""Columns a migration adds on one database only and the model does not map: PostgreSQL's
+``response_sums.counts_packed`` (a generated binary copy of ``counts`` that ``survey.slices``
+reads with the driver directly). Alembic's comparison of model and database skips them."""
+
+
+def compared_by_alembic(obj, name: str, type_: str, reflected: bool, compare_to) -> bool:
+    """Alembic's ``include_object``: everything but a :data:`DATABASE_ONLY_COLUMNS` column."""
+    if type_ == "column" and reflected and compare_to is None:
+        return (obj.table.name, name) not in DATABASE_ONLY_COLUMNS
+    return True
+
+
 class ImportedSums(db.Model):
     """A province's design moments of a period, imported by a national instance
     (``survey.rollup``): the roll-up without microdata."""
