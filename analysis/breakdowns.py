@@ -76,13 +76,14 @@ def with_coverage(table: pd.DataFrame, frame: pd.DataFrame, by: str | None,
 
 def cell_notes(frame: pd.DataFrame, by: str | None, inside: np.ndarray | None) -> pd.Series:
     """Per unit: the weighting-cell problems among its responses ("no_total", "over_covered")."""
-    rows = frame if inside is None else frame[inside]
-    key = rows[by].astype(str) if by else pd.Series(WHOLE, index=rows.index)
-    pairs = pd.DataFrame({"unit": key.to_numpy(), "flag": rows["cell_flag"].to_numpy()})
-    pairs = pairs.drop_duplicates()
-    problems = pairs[pairs["flag"] != "ok"].sort_values(["unit", "flag"])
-    notes = problems.groupby("unit")["flag"].agg(",".join)
-    return notes.reindex(pd.unique(key.to_numpy())).fillna("").astype(object)
+    chosen = slice(None) if inside is None else np.asarray(inside, dtype=bool)
+    flags = frame["cell_flag"].to_numpy()[chosen]
+    key = frame[by].astype(str).to_numpy()[chosen] if by else np.full(len(flags), WHOLE)
+    found: dict[str, list[str]] = {}
+    for unit, flag in sorted({(u, f) for u, f in zip(key, flags) if f != "ok"}):
+        found.setdefault(unit, []).append(flag)
+    units = pd.unique(key)
+    return pd.Series([",".join(found.get(u, ())) for u in units], index=units, dtype=object)
 
 
 def add_model_estimates(table: pd.DataFrame, parents: dict[str, str] | None,
@@ -93,31 +94,26 @@ def add_model_estimates(table: pd.DataFrame, parents: dict[str, str] | None,
     parent is the whole, "ALL"). Columns ``model_estimate``, ``model_ci_low``,
     ``model_ci_high``, ``model_method`` (percent), on the index rows only.
     """
-    table = table.copy()
-    for name in ("model_estimate", "model_ci_low", "model_ci_high"):
-        table[name] = np.nan
-    table["model_method"] = ""
-    rows = table.index[table["level"] == "index"]
+    size = len(table)
+    columns = {name: np.full(size, np.nan) for name in ("model_estimate", "model_ci_low",
+                                                         "model_ci_high")}
+    columns["model_method"] = np.full(size, "", dtype=object)
+    rows = np.flatnonzero((table["level"] == "index").to_numpy(dtype=bool))
     parent_index = parent_table[parent_table["level"] == "index"].set_index("by")
-    if len(rows) == 0 or parent_index.empty:
-        return table
-    units = table.loc[rows, "by"].astype(str)
-    parent_of = units.map(lambda u: (parents or {}).get(u, WHOLE))
-    parent = parent_index.reindex(parent_of)
-    usable = parent["estimate"].notna().to_numpy()
-    if not usable.any():
-        return table
-    rows, parent = rows[usable], parent[usable]
-    fitted = small_area.shrink(table.loc[rows, "estimate"].to_numpy(float) / 100,
-                               table.loc[rows, "se"].to_numpy(float) / 100,
-                               table.loc[rows, "n"].to_numpy(float),
-                               parent["estimate"].to_numpy(float) / 100,
-                               parent["se"].to_numpy(float) / 100, level=level)
-    table.loc[rows, "model_estimate"] = 100 * fitted["estimate"].to_numpy()
-    table.loc[rows, "model_ci_low"] = 100 * fitted["ci_low"].to_numpy()
-    table.loc[rows, "model_ci_high"] = 100 * fitted["ci_high"].to_numpy()
-    table.loc[rows, "model_method"] = fitted["method"].to_numpy()
-    return table
+    if len(rows) and not parent_index.empty:
+        units = table["by"].to_numpy()[rows].astype(str)
+        parent = parent_index.reindex([(parents or {}).get(u, WHOLE) for u in units])
+        usable = parent["estimate"].notna().to_numpy()
+        rows, parent = rows[usable], parent[usable]
+        if len(rows):
+            direct = {k: table[k].to_numpy(float)[rows] for k in ("estimate", "se", "n")}
+            fitted = small_area.shrink(direct["estimate"] / 100, direct["se"] / 100,
+                                       direct["n"], parent["estimate"].to_numpy(float) / 100,
+                                       parent["se"].to_numpy(float) / 100, level=level)
+            for name in ("estimate", "ci_low", "ci_high"):
+                columns[f"model_{name}"][rows] = 100 * fitted[name].to_numpy()
+            columns["model_method"][rows] = fitted["method"].to_numpy()
+    return table.assign(**columns)
 
 
 def ranking(table: pd.DataFrame, model: str = "small") -> pd.DataFrame:

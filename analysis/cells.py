@@ -51,6 +51,7 @@ class CellPlan:
     count: str | None = None
     sums: object = None
     notes: dict = field(default_factory=dict)
+    cell: tuple[str, ...] = CELL
 
     def counts(self, frame: pd.DataFrame | None = None) -> np.ndarray:
         """Responses per row of ``frame`` (the plan's): 1, or the ``count`` column of slices."""
@@ -207,7 +208,43 @@ def counter_design(frame: pd.DataFrame, totals: pd.DataFrame | None,
     out[UNIT_WEIGHT] = 1.0
     out["has_total"] = strata["has_total"].reindex(out["stratum"]).to_numpy(dtype=bool)
     out["cell_flag"] = strata["flag"].reindex(out["stratum"]).to_numpy()
-    return CellPlan(out, cells, strata, weighted, min_responses, count, sums)
+    return CellPlan(out, cells, strata, weighted, min_responses, count, sums, cell=tuple(cell))
+
+
+def concat_plans(plans: list[CellPlan]) -> CellPlan | None:
+    """Plans of data with no merge group in common (the cell columns but the last: an
+    agency's quarter) as one plan, e.g. two periods without a quarter in common.
+
+    Cells are merged, weighted and given an fpc within their group, so when each plan's totals
+    held only its own groups' cells, the result is :func:`counter_design` over the pooled
+    responses and totals (cells and strata in its order). None when a group is in two plans
+    or the plans differ in cell columns, minimum or ``count``: pool the data and call
+    :func:`counter_design`.
+    """
+    if not plans:
+        raise DesignError("no plans to concatenate")
+    first = plans[0]
+    if any((p.cell, p.min_responses, p.count, p.sums is None)
+           != (first.cell, first.min_responses, first.count, first.sums is None)
+           for p in plans):
+        return None
+    group = list(first.cell[:-1])
+    seen: set[tuple] = set()
+    for plan in plans:
+        groups = set(plan.cells[group].itertuples(index=False, name=None))
+        if groups & seen:
+            return None
+        seen |= groups
+    cells = pd.concat([p.cells for p in plans], ignore_index=True)
+    cells = cells.sort_values(list(first.cell), kind="stable").reset_index(drop=True)
+    strata = pd.concat([p.strata for p in plans]).sort_index()
+    frame = pd.concat([p.frame for p in plans], ignore_index=True)
+    sums = None
+    if first.sums is not None:
+        from .slices import SliceSums
+        sums = SliceSums.concat([p.sums for p in plans])
+    return CellPlan(frame, cells, strata, any(p.weighted for p in plans), first.min_responses,
+                    first.count, sums, cell=first.cell)
 
 
 def coverage(frame: pd.DataFrame, by: str | None, count: str | None = None) -> pd.DataFrame:
@@ -217,13 +254,19 @@ def coverage(frame: pd.DataFrame, by: str | None, count: str | None = None) -> p
     and service areas, an estimate for a counter or channel); NaN when none has a total.
     ``count``: the column of responses per row when the rows are slices.
     """
-    key = frame[by].astype(str) if by else pd.Series("ALL", index=frame.index)
-    known = frame["has_total"].to_numpy(dtype=bool)
-    n = row_counts(frame, count)
-    grouped = pd.DataFrame({"by": key, "n": known * n,
-                            "dossiers": np.where(known, frame["weight"] * n, 0.0)}).groupby("by")
-    table = grouped.sum()
-    table["coverage"] = np.where(table["dossiers"] > 0,
-                                 100.0 * table["n"] / table["dossiers"].where(
-                                     table["dossiers"] > 0), np.nan)
-    return table[["dossiers", "coverage"]].reset_index()
+    if by:
+        code, units = pd.factorize(frame[by].astype(str), sort=True)
+    else:
+        code, units = np.zeros(len(frame), dtype=np.int64), np.array(["ALL"], dtype=object)
+    units = units if len(frame) else units[:0]
+    keep = code >= 0    # a unit that is missing is no unit (as pandas' groupby leaves it out)
+    known = frame["has_total"].to_numpy(dtype=bool)[keep]
+    n = row_counts(frame, count)[keep]
+    weight = frame["weight"].to_numpy(float)[keep]
+    size = len(units)
+    responses = np.bincount(code[keep], weights=known * n, minlength=size)
+    dossiers = np.bincount(code[keep], weights=np.where(known, weight * n, 0.0), minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(dossiers > 0, 100.0 * responses / dossiers, np.nan)
+    return pd.DataFrame({"by": np.asarray(units, dtype=object), "dossiers": dossiers,
+                         "coverage": share})

@@ -87,6 +87,10 @@ class SliceSums:
         size = len(keys)
         keys["rows"] = np.bincount(codes, weights=self.keys["rows"].to_numpy(float),
                                    minlength=size)
+        if size == len(self):   # one slice per key already: only the order changes
+            order = np.argsort(codes, kind="stable")
+            moved = self.take(order)
+            return SliceSums(keys, moved.y, moved.q, moved.n_element, moved.n_any, moved.cross)
         m, width = len(self), self.cross.shape[1]
         total = group_sums(codes, np.hstack([self.y, self.q, self.n_element,
                                              self.n_any[:, None],
@@ -133,6 +137,21 @@ def _triangle_positions(width: int) -> np.ndarray:
     position[upper] = np.arange(len(upper[0]))
     position[upper[1], upper[0]] = position[upper]
     return position.reshape(-1)
+
+
+def group_vectors(keys: pd.DataFrame, vectors: np.ndarray, by: list[str]
+                  ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Stored vectors (:meth:`SliceSums.pack`) summed per group of the ``by`` key columns,
+    with their ``rows``: :meth:`SliceSums.grouped` before :meth:`SliceSums.unpack`, in exact
+    integers and on the packed form (about half the width of the unpacked sums)."""
+    codes, grouped = _factorize(keys, by)
+    grouped["rows"] = np.bincount(codes, weights=keys["rows"].to_numpy(float),
+                                  minlength=len(grouped)).astype(np.int64)
+    if not len(keys):
+        return grouped, np.asarray(vectors, dtype=np.int64).reshape(0, -1)
+    order = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[order]) != 0])
+    return grouped, np.add.reduceat(np.asarray(vectors, dtype=np.int64)[order], starts, axis=0)
 
 
 def _factorize(keys: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -245,6 +264,7 @@ class SliceDesign:
             raise DesignError(f"{len(frame)} slice rows for {len(sums)} slices")
         self.sums, self.frame = sums, frame.reset_index(drop=True)
         self.n = len(frame)
+        self._by_stratum: tuple | None = None
         rows = sums.keys["rows"].to_numpy(float)
         if (rows <= 0).any():
             raise DesignError("a slice without responses")
@@ -318,12 +338,14 @@ class SliceDesign:
         count = len(pair)
         sums = self.sums
         k, e = sums.k, len(maps["compositions"][0][2])
-        linear = group_sums(position, np.hstack([sums.a[member], sums.s[member],
-                                                 sums.y[member], sums.q[member]]), count)
-        a, s, y, q = (linear[:, j * k:(j + 1) * k] for j in range(4))
-        cross = group_sums(position, sums.cross[member].reshape(len(member), -1), count
-                           ).reshape(count, 2 * k, 2 * k)
         slot, stratum = pair // n_strata, pair % n_strata
+        if self._one_slot_per_stratum(gi):   # each pair holds its stratum's slices
+            linear, cross, rows_in = self._stratum_sums()
+            linear, rows_in, cross_of = linear[stratum], rows_in[stratum], stratum
+        else:
+            linear, cross, rows_in = self._sums_of(position, member, count)
+            cross_of = np.arange(count)
+        a, s, y, q = (linear[:, j * k:(j + 1) * k] for j in range(4))
         w = self.stratum_weight[stratum][:, None]
         width = maps["transform"].shape[2]
         z = np.empty((count, width))
@@ -343,16 +365,45 @@ class SliceDesign:
             spread = np.maximum(q[rows] - y[rows] * mean_y, 0.0)
             ss[rows, k + e + 1:] = (spread + a[rows] * (mean_y - m) ** 2) * scale ** 2
             composite = t[:2 * k, k:k + e + 1]
-            product = (cross[rows].reshape(-1, 2 * k) @ composite).reshape(len(rows), 2 * k, -1)
+            size = np.abs(composite)
+            both = (cross[cross_of[rows]].reshape(-1, 2 * k) @ np.hstack([composite, size])
+                    ).reshape(len(rows), 2 * k, -1)
+            product, bound = both[:, :, :e + 1], both[:, :, e + 1:]
             quad[rows] = np.einsum("pim,im->pm", product, composite)
             ss[rows, k:k + e + 1] = quad[rows]
-            size = np.abs(composite)
-            bound = (cross[rows].reshape(-1, 2 * k) @ size).reshape(len(rows), 2 * k, -1)
             magnitude[rows] = ss[rows]
             magnitude[rows, k:k + e + 1] = np.einsum("pim,im->pm", bound, size)
-        rows_in = group_sums(position, sums.keys["rows"].to_numpy(float)[member][:, None],
-                             count)[:, 0]
         return slot, stratum, w * z, w * w * ss, w * w * magnitude, w * quad, rows_in
+
+    def _sums_of(self, group: np.ndarray, member: np.ndarray, count: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per group of the slices ``member`` (``group`` each, ``count`` groups): Σa, Σs, Σy,
+        Σq side by side (count × 4K), the cross products (count × 2K × 2K) and the rows."""
+        sums, k = self.sums, self.sums.k
+        linear = group_sums(group, np.hstack([sums.a[member], sums.s[member],
+                                              sums.y[member], sums.q[member]]), count)
+        cross = group_sums(group, sums.cross[member].reshape(len(member), -1), count
+                           ).reshape(count, 2 * k, 2 * k)
+        rows = group_sums(group, sums.keys["rows"].to_numpy(float)[member][:, None],
+                          count)[:, 0]
+        return linear, cross, rows
+
+    def _stratum_sums(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_sums_of`` per stratum, computed once: a domain that holds whole strata (the
+        overall, an agency, a service area, a period) takes its pairs' sums from here."""
+        if self._by_stratum is None:
+            self._by_stratum = self._sums_of(self.stratum_code, np.arange(self.n),
+                                             self.layout.n_strata)
+        return self._by_stratum
+
+    def _one_slot_per_stratum(self, gi: np.ndarray) -> bool:
+        """Whether every slice of a stratum has the same slot in ``gi``."""
+        n_strata = self.layout.n_strata
+        low = np.full(n_strata, np.iinfo(np.int64).max)
+        high = np.full(n_strata, np.iinfo(np.int64).min)
+        np.minimum.at(low, self.stratum_code, gi)
+        np.maximum.at(high, self.stratum_code, gi)
+        return bool((low == high).all())
 
     def _variance(self, slot, stratum, z, ss, magnitude, size) -> np.ndarray:
         """Σ over strata of scale_h · (Σz² − (Σz)²/n_h) per slot (a lonely stratum: Σz²).

@@ -32,6 +32,7 @@ from .models import Agency, Counter, Questionnaire, Response, ResponseSum, Servi
 from .sums import COUNTED, KEY, month_of
 
 ROW_KEYS = list(KEY)
+QUARTER_KEYS = ["quarter"] + [key for key in KEY if key != "month"]
 REPORT_KEYS = ["period", "quarter", "agency", "counter", "service_area", "channel", "status",
                "questionnaire_id", "agency_id", "service_area_id"]
 
@@ -368,6 +369,7 @@ def report_slices(session: Session, code: str, period: str | None,
             keys, vectors = _stored_vectors(connection, good, qid, agency_ids)
             if not len(keys):
                 continue
+            keys, vectors = engine.group_vectors(_with_quarter(keys), vectors, QUARTER_KEYS)
             source = structures[qid]
             sums = engine.SliceSums.unpack(keys, vectors, len(source.criteria),
                                            len(source.elements))
@@ -377,9 +379,11 @@ def report_slices(session: Session, code: str, period: str | None,
         for qid, definition in definitions.items():
             sums = _row_slices(connection, definition, qid, lo, hi, agency_ids)
             if len(sums):
+                sums.keys = _with_quarter(sums.keys)
                 parts.append(engine.remap(sums, structures[qid], target))
     sums = engine.SliceSums.concat(parts) if parts else engine.from_answers(
-        pd.DataFrame(columns=ROW_KEYS), np.zeros((0, len(target.criteria))), target, ROW_KEYS)
+        pd.DataFrame(columns=QUARTER_KEYS), np.zeros((0, len(target.criteria))), target,
+        QUARTER_KEYS)
     return ReportSlices(_with_report_keys(session, sums, chosen), stale,
                         sorted({m for lo, hi in ranges for m in _months(lo, hi)}))
 
@@ -398,17 +402,22 @@ def _row_ranges(start: date, end: date, whole: list[str], stale: list[str]
     return sorted(ranges)
 
 
+def _with_quarter(keys: pd.DataFrame) -> pd.DataFrame:
+    """``keys`` with the ``quarter`` ("2026-Q1") of their ``month`` ("2026-02")."""
+    month = keys["month"].astype(str)
+    return keys.assign(quarter=month.str[:4] + "-Q" + (
+        (month.str[5:7].astype(int) - 1) // 3 + 1).astype(str))
+
+
 def _with_report_keys(session: Session, sums: engine.SliceSums,
                       chosen: periods.Period | None) -> engine.SliceSums:
-    """Slices merged to the report's keys: codes for ids, the quarter, the period label."""
+    """Slices merged to the report's keys: codes for ids, the period label (the slices carry
+    their quarter)."""
     keys = sums.keys
     for column, model in (("agency", Agency), ("counter", Counter),
                           ("service_area", ServiceArea)):
         codes = dict(session.execute(sa.select(model.id, model.code)).all())
         keys[column] = keys[f"{column}_id"].map(codes)
-    month = keys["month"].astype(str)
-    keys["quarter"] = month.str[:4] + "-Q" + ((month.str[5:7].astype(int) - 1) // 3 + 1
-                                              ).astype(str)
     keys["period"] = chosen.label if chosen else keys["quarter"]
     keys["questionnaire_id"] = keys["questionnaire_id"].astype(np.int64)
     merged = sums.grouped(REPORT_KEYS)

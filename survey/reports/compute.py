@@ -107,7 +107,28 @@ def _period_slices(session: Session, questionnaire: str, period: str | None,
 
 def _from_slices(session: Session, questionnaire: str, chosen: list[str | None],
                  agencies: list[int] | None) -> cells.CellPlan | None | bool:
-    """The plan over slices; False when they cannot be used (read the rows)."""
+    """The plan over slices; False when they cannot be used (read the rows). Each period's
+    plan is cached; periods without a quarter in common are their plans concatenated."""
+    if len(chosen) > 1:
+        plans = [_from_slices(session, questionnaire, [period], agencies) for period in chosen]
+        if any(plan is False for plan in plans):
+            return False
+        plans = [plan for plan in plans if plan is not None]
+        if not plans:
+            return None
+        joined = cells.concat_plans(plans)
+        if joined is not None:
+            joined.notes.update(_slice_notes(plans[0].notes["province_of"],
+                                             [p.notes for p in plans]))
+            return joined
+    key = ("plan", questionnaire, tuple(chosen), tuple(agencies or ()), agencies is None,
+           current_app.config["REPORT_MIN_CELL_RESPONSES"], data_version(session))
+    return cached(key, lambda: _plan_of_slices(session, questionnaire, chosen, agencies),
+                  _plans, MAX_ROW_ENTRIES)
+
+
+def _plan_of_slices(session: Session, questionnaire: str, chosen: list[str | None],
+                    agencies: list[int] | None) -> cells.CellPlan | None | bool:
     parts = [_period_slices(session, questionnaire, period, agencies) for period in chosen]
     if any(part is None for part in parts):
         return False
@@ -120,11 +141,18 @@ def _from_slices(session: Session, questionnaire: str, chosen: list[str | None],
                                 min_responses=current_app.config["REPORT_MIN_CELL_RESPONSES"],
                                 count="rows", sums=sums)
     _with_provinces(session, plan)
-    plan.notes.update(source="sums", stale_months=sorted({m for found, _ in parts
-                                                          for m in found.stale_months}),
-                      months_from_rows=sorted({m for found, _ in parts
-                                               for m in found.months_from_rows}))
+    plan.notes.update(_slice_notes(plan.notes["province_of"], [
+        {"stale_months": found.stale_months, "months_from_rows": found.months_from_rows}
+        for found, _ in parts]))
     return plan
+
+
+def _slice_notes(province_of: dict, parts: list[dict]) -> dict:
+    """A plan's notes over slices: its provinces and the months of its parts not read from
+    the sums (stale) or read from the rows."""
+    return {"source": "sums", "province_of": province_of,
+            "stale_months": sorted({m for part in parts for m in part["stale_months"]}),
+            "months_from_rows": sorted({m for part in parts for m in part["months_from_rows"]})}
 
 
 def design_plan(session: Session, questionnaire: str, chosen: list[str | None],
@@ -441,6 +469,7 @@ MAX_ENTRIES = 64        # computed tables (small)
 MAX_ROW_ENTRIES = 4     # response frames (large): enough for one report's two periods
 _entries: OrderedDict[tuple, Any] = OrderedDict()
 _rows: OrderedDict[tuple, Any] = OrderedDict()
+_plans: OrderedDict[tuple, Any] = OrderedDict()   # plans over slices, as many as frames
 _lock = threading.Lock()
 
 
@@ -502,3 +531,4 @@ def clear_cache() -> None:
     with _lock:
         _entries.clear()
         _rows.clear()
+        _plans.clear()

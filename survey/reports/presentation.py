@@ -127,13 +127,20 @@ def channel_names() -> dict[str, str]:
             "import": _("Paper or telephone survey (imported)")}
 
 
+def records(table: pd.DataFrame) -> list[dict]:
+    """The rows of ``table`` as dicts of Python values, like ``to_dict("records")`` but a
+    column at a time (pandas converts each value of each row on its own)."""
+    columns = list(table.columns)
+    return [dict(zip(columns, row)) for row in zip(*(table[c].tolist() for c in columns))]
+
+
 def records_by(table: pd.DataFrame, level: str | None = None) -> dict[tuple[str, str], dict]:
     """Index records keyed by (unit, measure), optionally of one level only."""
     if table is None or table.empty:
         return {}
     if level:
         table = table[table["level"] == level]
-    return {(str(r["by"]), str(r["measure"])): r for r in table.to_dict("records")}
+    return {(str(r["by"]), str(r["measure"])): r for r in records(table)}
 
 
 def indices_only(table: pd.DataFrame) -> pd.DataFrame:
@@ -146,8 +153,11 @@ def indices_only(table: pd.DataFrame) -> pd.DataFrame:
 def breakdown_rows(table: pd.DataFrame, breakdown: str, names: Labels,
                    measures: list[str]) -> list[dict]:
     """Rows of units, each with a cell per measure; sorted by SIPAS index, suppressed last."""
-    keyed = records_by(indices_only(table))
-    units = sorted({unit for unit, _ in keyed})
+    table = indices_only(table)
+    if table.empty:
+        return []
+    units = sorted({str(unit) for unit in table["by"]})
+    keyed = records_by(table[table["measure"].isin(measures)])
     rows = []
     for unit in units:
         cells = [cell(keyed.get((unit, m))) for m in measures]
@@ -251,7 +261,7 @@ def _change(report: Report, names: Labels) -> list[dict]:
     if report.change is None or report.change.empty:
         return []
     rows = []
-    for record in report.change.to_dict("records"):
+    for record in records(report.change):
         now = cell({**record, "estimate": record["current"], "ci_low": None, "ci_high": None})
         before = cell({"estimate": record["previous"], "n": record["n_previous"],
                        "flag": record["flag_previous"]})
@@ -275,7 +285,7 @@ def _ranking(table, names: dict[str, str]) -> tuple[list[dict], list[dict]]:
     if table is None or table.empty:
         return [], []
     rows, unranked = [], []
-    for record in table.to_dict("records"):
+    for record in records(table):
         ranks = {k: _rank(record.get(k)) for k in ("rank", "rank_low", "rank_high")}
         row = {**record, **ranks, "name": names.get(record["by"], record["by"]),
                "cell": cell(record), "model_based": record.get("basis") == "model"}

@@ -154,3 +154,53 @@ def test_breakdowns_leave_the_callers_data_unchanged():
     table = breakdowns.breakdown_table(plan.design(), "sipas", "agency", inside)
     assert list(plan.frame.columns) == before
     assert breakdowns.OUTSIDE not in set(table["by"]) and len(set(table["by"])) == 6
+
+
+def _quarter_plan(quarter: str) -> cells.CellPlan:
+    frame = _responses()
+    frame = frame[frame["quarter"] == quarter].reset_index(drop=True)
+    return cells.counter_design(frame, pd.read_csv(rc.REFERENCE / "cell-design-totals.csv"))
+
+
+def test_plans_of_two_quarters_joined_are_the_design_r_built_over_both():
+    joined = cells.concat_plans([_quarter_plan("2026-Q3"), _quarter_plan("2026-Q2")])
+    frame = pd.read_csv(rc.REFERENCE / "cell-design-frame.csv", keep_default_na=False,
+                        na_values=["NA"])
+    expected = frame[frame["design"] == "2026-H"].set_index("response_id")
+    ours = joined.frame.set_index("response_id").loc[expected.index]
+    assert list(ours["stratum"]) == list(expected["stratum"])
+    np.testing.assert_allclose(ours["weight"], expected["weight"], rtol=1e-12)
+    np.testing.assert_array_equal(ours["fpc"], expected["fpc"].astype(float))
+    pooled = _plan("2026-H")
+    pd.testing.assert_frame_equal(joined.cells, pooled.cells)
+    pd.testing.assert_frame_equal(joined.strata, pooled.strata)
+    assert joined.summary() == pooled.summary()
+    change = breakdowns.period_change(joined.design(), "sipas", "quarter", "2026-Q3",
+                                      "2026-Q2").set_index("measure")
+    reference = _reference().query("level == 'difference'").set_index("measure")
+    for measure, row in reference.iterrows():
+        assert change.loc[measure, "se"] == pytest.approx(row["se"], rel=TOLERANCE)
+
+
+def test_plans_sharing_an_agency_quarter_are_not_joined():
+    frame = pd.DataFrame({"quarter": "Q", "agency": ["A"] * 4, "service_area": list("xxyy")})
+    other = pd.DataFrame({"quarter": "Q", "agency": ["A", "B"], "service_area": ["z", "x"]})
+    assert cells.concat_plans([cells.counter_design(frame, None),
+                               cells.counter_design(other, None)]) is None
+    assert cells.concat_plans([cells.counter_design(frame, None),
+                               cells.counter_design(frame, None, min_responses=1)]) is None
+
+
+def test_a_plan_without_totals_joins_a_weighted_one_as_pooling_would():
+    weighted = pd.DataFrame({"quarter": "Q1", "agency": "A", "service_area": list("xxyy")})
+    totals = pd.DataFrame({"quarter": "Q1", "agency": "A", "service_area": ["x", "y"],
+                           "dossiers": [10, 40]})
+    bare = pd.DataFrame({"quarter": "Q2", "agency": "A", "service_area": list("xxy")})
+    joined = cells.concat_plans([cells.counter_design(bare, None),
+                                 cells.counter_design(weighted, totals)])
+    pooled = cells.counter_design(pd.concat([weighted, bare], ignore_index=True), totals)
+    assert joined.weighted and pooled.weighted
+    pd.testing.assert_frame_equal(joined.strata, pooled.strata)
+    by_row = joined.frame.sort_values(["quarter", "service_area"], kind="stable")
+    assert by_row["weight"].tolist() == [5.0, 5.0, 20.0, 20.0, 1.0, 1.0, 1.0]
+    assert np.isinf(by_row["fpc"].to_numpy()[4:]).all()
