@@ -257,8 +257,8 @@ def coverage(frame: pd.DataFrame, by: str | None, count: str | None = None) -> p
     if by:
         code, units = pd.factorize(frame[by].astype(str), sort=True)
     else:
-        code, units = np.zeros(len(frame), dtype=np.int64), np.array(["ALL"], dtype=object)
-    units = units if len(frame) else units[:0]
+        code = np.zeros(len(frame), dtype=np.int64)
+        units = np.array(["ALL"] if len(frame) else [], dtype=object)
     keep = code >= 0    # a unit that is missing is no unit (as pandas' groupby leaves it out)
     known = frame["has_total"].to_numpy(dtype=bool)[keep]
     n = row_counts(frame, count)[keep]

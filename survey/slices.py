@@ -404,9 +404,9 @@ def _row_ranges(start: date, end: date, whole: list[str], stale: list[str]
 
 def _with_quarter(keys: pd.DataFrame) -> pd.DataFrame:
     """``keys`` with the ``quarter`` ("2026-Q1") of their ``month`` ("2026-02")."""
-    month = keys["month"].astype(str)
-    return keys.assign(quarter=month.str[:4] + "-Q" + (
-        (month.str[5:7].astype(int) - 1) // 3 + 1).astype(str))
+    months = keys["month"].astype(str)
+    quarters = {m: periods.quarter_of(date.fromisoformat(f"{m}-01")) for m in months.unique()}
+    return keys.assign(quarter=months.map(quarters))
 
 
 def _with_report_keys(session: Session, sums: engine.SliceSums,

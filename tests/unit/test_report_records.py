@@ -25,5 +25,5 @@ def test_records_equal_pandas_records_for_every_column_kind():
                 assert mine[key] == value and type(mine[key]) is type(value), key
 
 
-def test_records_of_an_empty_table_are_none():
+def test_an_empty_table_has_no_records():
     assert records(pd.DataFrame(columns=["by", "estimate"])) == []
